@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {DstackApp} from "../DstackApp.sol";
+
+/**
+ * @title DstackAppNextVersion
+ * @notice A later DstackApp implementation, used by the tests to prove that an upgrade
+ * keeps every allowlist entry and flag. Not deployed in production.
+ */
+contract DstackAppNextVersion is DstackApp {
+    /// @notice Reports the version of this implementation.
+    /// @return the version number
+    function version() external pure override returns (uint256) {
+        return 3;
+    }
+}

@@ -1,0 +1,36 @@
+/**
+ * The base of every error the toolkit throws on purpose. `message` is one short,
+ * human-readable line (what went wrong and which input or flag caused it); `details`
+ * carries the longer explanation or the offending value. CLI wrappers print `message`
+ * (and `details` when verbose) and never a stack trace for these.
+ */
+export class DstackGovernanceError extends Error {
+  override name = "DstackGovernanceError";
+  /** A stable machine-readable identifier such as `INVALID_HEX`. */
+  readonly code: string;
+  /** Optional longer explanation. Never contains secrets. */
+  readonly details: string | undefined;
+
+  constructor(code: string, message: string, options: { details?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+/** Bad user input: a flag or field whose value is not of the expected form. */
+export class InvalidInputError extends DstackGovernanceError {
+  override name = "InvalidInputError";
+  constructor(message: string, options: { details?: string; cause?: unknown } = {}) {
+    super("INVALID_INPUT", message, options);
+  }
+}
+
+/** A one-line description of any thrown value, for reports and CLI output. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const short = (error as { shortMessage?: unknown }).shortMessage;
+    return typeof short === "string" && short.length > 0 ? short : error.message.split("\n")[0] ?? String(error);
+  }
+  return String(error);
+}
