@@ -1,0 +1,53 @@
+import { AppComposeJsonError } from "./errors.js";
+
+/**
+ * Parses app-compose JSON (text or raw file bytes) into an object. Only for reading
+ * fields: never re-serialise the result to hash it (see `hashAppComposeBytes`).
+ */
+export function parseAppComposeJson(input: string | Uint8Array, source = "app-compose.json"): Record<string, unknown> {
+  if (typeof input !== "string" && !(input instanceof Uint8Array)) {
+    throw new AppComposeJsonError(`${source}: expected JSON text or bytes`, { details: `got ${typeof input}` });
+  }
+  const text = typeof input === "string" ? input : decodeUtf8(input, source);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new AppComposeJsonError(`${source}: not valid JSON`, {
+      details: error instanceof Error ? error.message : String(error),
+      cause: error,
+    });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new AppComposeJsonError(`${source}: top level is not a JSON object`, {
+      details: `got ${parsed === null ? "null" : Array.isArray(parsed) ? "an array" : typeof parsed}`,
+    });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The docker compose YAML embedded as `docker_compose_file` in an app-compose. */
+export function extractDockerComposeFile(input: string | Uint8Array, source = "app-compose.json"): string {
+  const appCompose = parseAppComposeJson(input, source);
+  const compose = appCompose["docker_compose_file"];
+  if (compose === undefined) {
+    const runner = appCompose["runner"];
+    throw new AppComposeJsonError(`${source}: has no docker_compose_file`, {
+      details: typeof runner === "string" ? `runner is ${JSON.stringify(runner)}` : undefined,
+    });
+  }
+  if (typeof compose !== "string") {
+    throw new AppComposeJsonError(`${source}: docker_compose_file is not a string`, {
+      details: `got ${compose === null ? "null" : Array.isArray(compose) ? "an array" : typeof compose}`,
+    });
+  }
+  return compose;
+}
+
+function decodeUtf8(bytes: Uint8Array, source: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new AppComposeJsonError(`${source}: not valid UTF-8`, { cause: error });
+  }
+}

@@ -1,0 +1,245 @@
+import { InvalidInputError } from "../util/errors.js";
+import { parseHexBytes, toBareHex, type Hex } from "../util/hex.js";
+import { parseDockerCompose } from "./compose-yaml.js";
+import { hashAppComposeBytes } from "./hash.js";
+import { isWellFormedUnicode, toDeterministicJson } from "./serialize.js";
+
+/** dstack's key provider kinds (dstack-types `KeyProviderKind`). */
+export type KeyProviderKind = "none" | "kms" | "local" | "tpm";
+export const KEY_PROVIDER_KINDS: readonly KeyProviderKind[] = ["none", "kms", "local", "tpm"];
+
+/**
+ * The app-compose fields this builder writes (names as in dstack's SDKs and vmm-cli).
+ * A type alias rather than an interface so it is assignable to `JsonValue`.
+ */
+export type AppComposeManifest = {
+  manifest_version: 2;
+  name: string;
+  runner: "docker-compose";
+  docker_compose_file: string;
+  kms_enabled: boolean;
+  gateway_enabled: boolean;
+  local_key_provider_enabled: boolean;
+  key_provider?: KeyProviderKind;
+  key_provider_id?: string;
+  public_logs: boolean;
+  public_sysinfo: boolean;
+  public_tcbinfo?: boolean;
+  allowed_envs: string[];
+  no_instance_id: boolean;
+  secure_time: boolean;
+  pre_launch_script?: string;
+  swap_size?: number;
+};
+
+export interface BuildAppComposeOptions {
+  /** App name; must be non-empty. */
+  name: string;
+  /** The docker-compose.yaml text, or its raw bytes (must be UTF-8; kept verbatim, BOM included). */
+  dockerCompose: string | Uint8Array;
+  /** Default false. On-chain compose-hash governance only applies when true. */
+  kmsEnabled?: boolean;
+  /** Default false. */
+  gatewayEnabled?: boolean;
+  /** Default false. */
+  localKeyProviderEnabled?: boolean;
+  /** Written only when given; must agree with the enabled flags. */
+  keyProvider?: KeyProviderKind;
+  /** Hex (optional 0x); written only when given, as lowercase hex without 0x. */
+  keyProviderId?: string;
+  /** Names of env vars the CVM may receive encrypted; order is kept (it is hashed). */
+  allowedEnvs?: readonly string[];
+  /** Written verbatim when non-empty; an empty script is omitted, as dstack does. */
+  preLaunchScript?: string;
+  /** Default false. */
+  noInstanceId?: boolean;
+  /** Default false. Written explicitly because the guest treats a missing field as true. */
+  secureTime?: boolean;
+  /** Default false. */
+  publicLogs?: boolean;
+  /** Default false. */
+  publicSysinfo?: boolean;
+  /** Written only when given (the guest defaults a missing field to true). */
+  publicTcbinfo?: boolean;
+  /** Swap in bytes; written only when > 0, like vmm-cli's `swap_size`. */
+  swapSizeBytes?: number;
+}
+
+/** A built app-compose: write `bytes` to disk verbatim, since `composeHash` is their hash. */
+export interface BuiltAppCompose {
+  readonly appCompose: AppComposeManifest;
+  readonly json: string;
+  readonly bytes: Uint8Array;
+  readonly composeHash: Hex;
+}
+
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  "name",
+  "dockerCompose",
+  "kmsEnabled",
+  "gatewayEnabled",
+  "localKeyProviderEnabled",
+  "keyProvider",
+  "keyProviderId",
+  "allowedEnvs",
+  "preLaunchScript",
+  "noInstanceId",
+  "secureTime",
+  "publicLogs",
+  "publicSysinfo",
+  "publicTcbinfo",
+  "swapSizeBytes",
+] satisfies (keyof BuildAppComposeOptions)[]);
+
+// POSIX "Name": what a shell, `env` and dstack's .env handling accept as a variable name.
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Builds app-compose.json the way dstack's SDKs serialise it for the compose hash
+ * (sorted keys, compact, UTF-8, non-ASCII raw), with the field set vmm-cli's
+ * `compose` command writes. Inputs are validated first; the docker compose text must
+ * parse and have services.
+ */
+export function buildAppCompose(options: BuildAppComposeOptions): BuiltAppCompose {
+  const appCompose = toManifest(options);
+  const json = toDeterministicJson(appCompose);
+  const bytes = new TextEncoder().encode(json);
+  return { appCompose, json, bytes, composeHash: hashAppComposeBytes(bytes) };
+}
+
+function toManifest(options: BuildAppComposeOptions): AppComposeManifest {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidInputError("app-compose options: expected an object");
+  }
+  // A misspelt flag (say `kms: true`) would otherwise silently build a KMS-less app.
+  const unknown = Object.keys(options).filter((key) => !OPTION_KEYS.has(key));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(`app-compose options: unknown option ${unknown.map((key) => JSON.stringify(key)).join(", ")}`, {
+      details: `known options: ${[...OPTION_KEYS].join(", ")}`,
+    });
+  }
+
+  const kmsEnabled = flag(options.kmsEnabled, "kmsEnabled");
+  const localKeyProviderEnabled = flag(options.localKeyProviderEnabled, "localKeyProviderEnabled");
+  const keyProvider = checkKeyProvider(options.keyProvider, kmsEnabled, localKeyProviderEnabled);
+
+  const manifest: AppComposeManifest = {
+    manifest_version: 2,
+    name: checkName(options.name),
+    runner: "docker-compose",
+    docker_compose_file: checkDockerCompose(options.dockerCompose),
+    kms_enabled: kmsEnabled,
+    gateway_enabled: flag(options.gatewayEnabled, "gatewayEnabled"),
+    local_key_provider_enabled: localKeyProviderEnabled,
+    public_logs: flag(options.publicLogs, "publicLogs"),
+    public_sysinfo: flag(options.publicSysinfo, "publicSysinfo"),
+    allowed_envs: checkAllowedEnvs(options.allowedEnvs),
+    no_instance_id: flag(options.noInstanceId, "noInstanceId"),
+    secure_time: flag(options.secureTime, "secureTime"),
+  };
+  if (keyProvider !== undefined) manifest.key_provider = keyProvider;
+  if (options.keyProviderId !== undefined) manifest.key_provider_id = checkKeyProviderId(options.keyProviderId);
+  if (options.publicTcbinfo !== undefined) manifest.public_tcbinfo = flag(options.publicTcbinfo, "publicTcbinfo");
+  const script = checkPreLaunchScript(options.preLaunchScript);
+  if (script !== undefined) manifest.pre_launch_script = script;
+  const swap = checkSwapSize(options.swapSizeBytes);
+  if (swap !== undefined) manifest.swap_size = swap;
+  return manifest;
+}
+
+function flag(value: unknown, option: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    // Catches CLI plumbing that passes "false", which is truthy.
+    throw new InvalidInputError(`${option}: expected true or false`, { details: `got ${JSON.stringify(value)}` });
+  }
+  return value;
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== "string") throw new InvalidInputError("name: expected a string", { details: `got ${typeof name}` });
+  if (name.trim() === "") throw new InvalidInputError("name: must not be empty");
+  if (CONTROL_CHARS.test(name)) throw new InvalidInputError("name: must not contain control characters (newlines, tabs, ...)");
+  if (!isWellFormedUnicode(name)) throw new InvalidInputError("name: contains an unpaired UTF-16 surrogate");
+  return name;
+}
+
+function checkDockerCompose(input: unknown): string {
+  let text: string;
+  if (typeof input === "string") {
+    text = input;
+  } else if (input instanceof Uint8Array) {
+    try {
+      // ignoreBOM keeps a leading BOM in the text, as Python's bytes.decode("utf-8") in
+      // vmm-cli does; dropping it would change the hash.
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(input);
+    } catch (error) {
+      throw new InvalidInputError("dockerCompose: not valid UTF-8", { cause: error });
+    }
+  } else {
+    throw new InvalidInputError("dockerCompose: expected YAML text or bytes", { details: `got ${typeof input}` });
+  }
+  if (text.trim() === "") throw new InvalidInputError("dockerCompose: must not be empty");
+  if (!isWellFormedUnicode(text)) throw new InvalidInputError("dockerCompose: contains an unpaired UTF-16 surrogate");
+  // Fail here rather than after the hash is on-chain and the CVM refuses to start.
+  parseDockerCompose(text, "dockerCompose");
+  return text;
+}
+
+function checkAllowedEnvs(envs: unknown): string[] {
+  if (envs === undefined) return [];
+  if (!Array.isArray(envs)) throw new InvalidInputError("allowedEnvs: expected a list of names", { details: `got ${typeof envs}` });
+  const seen = new Set<string>();
+  return envs.map((env: unknown, index) => {
+    if (typeof env !== "string" || !ENV_NAME.test(env)) {
+      throw new InvalidInputError(`allowedEnvs[${index}]: ${JSON.stringify(env)} is not a valid environment variable name`, {
+        details: "Names must match [A-Za-z_][A-Za-z0-9_]* (letters, digits, underscore; not starting with a digit).",
+      });
+    }
+    if (seen.has(env)) throw new InvalidInputError(`allowedEnvs[${index}]: duplicate name ${JSON.stringify(env)}`);
+    seen.add(env);
+    return env;
+  });
+}
+
+function checkKeyProvider(value: unknown, kmsEnabled: boolean, localEnabled: boolean): KeyProviderKind | undefined {
+  // The guest silently prefers KMS when both flags are set; make that choice explicit.
+  if (kmsEnabled && localEnabled) {
+    throw new InvalidInputError("kmsEnabled and localKeyProviderEnabled: only one key provider can be enabled");
+  }
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !(KEY_PROVIDER_KINDS as readonly string[]).includes(value)) {
+    throw new InvalidInputError(`keyProvider: expected one of ${KEY_PROVIDER_KINDS.join(", ")}`, {
+      details: `got ${JSON.stringify(value)}`,
+    });
+  }
+  const kind = value as KeyProviderKind;
+  // The guest reads key_provider first and the flags only as a fallback, so a mismatch
+  // would make the flags in the signed manifest lie about which provider is used.
+  const consistent = kind === "kms" ? kmsEnabled : kind === "local" ? localEnabled : !kmsEnabled && !localEnabled;
+  if (!consistent) {
+    throw new InvalidInputError(`keyProvider: "${kind}" contradicts kmsEnabled=${kmsEnabled}, localKeyProviderEnabled=${localEnabled}`);
+  }
+  return kind;
+}
+
+function checkKeyProviderId(value: unknown): string {
+  if (typeof value !== "string") throw new InvalidInputError("keyProviderId: expected a hex string", { details: `got ${typeof value}` });
+  return toBareHex(parseHexBytes(value, "keyProviderId"));
+}
+
+function checkPreLaunchScript(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new InvalidInputError("preLaunchScript: expected a string", { details: `got ${typeof value}` });
+  if (!isWellFormedUnicode(value)) throw new InvalidInputError("preLaunchScript: contains an unpaired UTF-16 surrogate");
+  return value === "" ? undefined : value;
+}
+
+function checkSwapSize(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidInputError("swapSizeBytes: expected a non-negative whole number of bytes", { details: `got ${String(value)}` });
+  }
+  return value === 0 ? undefined : value;
+}
