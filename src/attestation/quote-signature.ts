@@ -1,0 +1,206 @@
+/**
+ * DCAP quote signature, certificate-chain and TCB verification with `@phala/dcap-qvl`.
+ *
+ * Trust: by default only Intel's SGX Root CA, exactly as dcap-qvl embeds it (pinned here
+ * by fingerprint so a changed dependency cannot silently swap the anchor). Another root
+ * is trusted only when the caller passes `trustedRootCaDer` — dcap-qvl's public
+ * `QuoteVerifier.newWithRootCa` API, no patching of the library.
+ *
+ * Beyond dcap-qvl 0.3.9 (which reads CRLs only for serial numbers and ignores any it
+ * cannot parse) this also requires both CRLs to be signed by their issuer and current,
+ * so a stale, forged or garbled CRL cannot hide a revocation.
+ */
+import { createHash, verify as verifySignature, X509Certificate } from "node:crypto";
+
+import { constants as dcapConstants, Quote, QuoteVerifier, utils as dcapUtils } from "@phala/dcap-qvl";
+
+import { describeError } from "../util/errors.js";
+import { CollateralError, decodeCrl, parseCollateral, toUnixSeconds, type CollateralInput, type QuoteCollateral } from "./collateral.js";
+
+export type QuoteSignatureStatus = "pass" | "fail" | "error";
+
+export interface QuoteSignatureResult {
+  /** `pass` only when everything verified and the TCB status is accepted. */
+  status: QuoteSignatureStatus;
+  /** One human-readable line: what was verified, or the specific reason it was not. */
+  detail: string;
+  /** The platform's TCB status (merged platform and QE status), once known. */
+  tcbStatus?: string;
+  advisoryIds?: string[];
+  /** Which root CA the chains were checked against. */
+  trustAnchor?: "intel" | "custom";
+}
+
+export interface VerifyQuoteSignatureOptions {
+  /** Verification time: a Date, or unix seconds. Collateral and certificates must be valid then. */
+  now: Date | number;
+  /** TCB statuses that count as a pass. Default `["UpToDate"]`. */
+  acceptedTcbStatuses?: readonly string[];
+  /**
+   * DER of a root CA to trust INSTEAD of Intel's. Only for tests and private PKIs; when
+   * absent nothing but Intel's SGX Root CA is trusted.
+   */
+  trustedRootCaDer?: Uint8Array;
+}
+
+export const DEFAULT_ACCEPTED_TCB_STATUSES: readonly string[] = Object.freeze(["UpToDate"]);
+
+/** SHA-256 of the DER of Intel's SGX Root CA ("CN=Intel SGX Root CA, O=Intel Corporation"). */
+export const INTEL_SGX_ROOT_CA_SHA256 = "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3";
+
+interface TrustAnchor {
+  der: Buffer;
+  kind: "intel" | "custom";
+  label: string;
+}
+
+class SetupError extends Error {}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function intelAnchor(): TrustAnchor {
+  // A private copy: dcap-qvl exports the Buffer, and nothing else may change what we trust.
+  const der = Buffer.from(dcapConstants.TRUSTED_ROOT_CA_DER);
+  const fingerprint = sha256Hex(der);
+  if (fingerprint !== INTEL_SGX_ROOT_CA_SHA256) {
+    throw new SetupError(`@phala/dcap-qvl's embedded root CA is not Intel's SGX Root CA (sha256 ${fingerprint})`);
+  }
+  return { der, kind: "intel", label: "Intel SGX Root CA" };
+}
+
+function customAnchor(rootDer: Uint8Array): TrustAnchor {
+  if (!(rootDer instanceof Uint8Array)) throw new SetupError("trustedRootCaDer must be DER bytes");
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(rootDer);
+  } catch {
+    throw new SetupError("trustedRootCaDer is not a DER X.509 certificate");
+  }
+  // dcap-qvl treats the anchor as a root; an intermediate here would be a misconfiguration.
+  if (!certificate.ca || certificate.issuer !== certificate.subject || !certificate.verify(certificate.publicKey)) {
+    throw new SetupError("trustedRootCaDer is not a self-signed CA certificate");
+  }
+  const commonName = /^CN=(.*)$/m.exec(certificate.subject)?.[1] ?? certificate.subject;
+  const der = Buffer.from(rootDer);
+  return { der, kind: "custom", label: `explicitly trusted root CA "${commonName}" (sha256 ${sha256Hex(der).slice(0, 16)}…)` };
+}
+
+/** dcap-qvl errors carry the useful part in `cause` ("Failed to decode quote": "Not enough data…"). */
+function dcapReason(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error; current !== undefined && parts.length < 4; current = (current as { cause?: unknown }).cause) {
+    const text = describeError(current);
+    if (!parts.includes(text)) parts.push(text);
+    if (!(current instanceof Error)) break;
+  }
+  return parts.join(": ");
+}
+
+/**
+ * Checks a CRL's signature against its issuer and its validity at `nowSecs`.
+ * Returns the failure reason, or undefined when the CRL is good.
+ */
+function crlProblem(name: string, crlHex: string, issuerDer: Uint8Array, issuerLabel: string, nowSecs: number): string | undefined {
+  let crl;
+  try {
+    crl = decodeCrl(Buffer.from(crlHex, "hex"));
+  } catch (error) {
+    return `${name} cannot be decoded: ${describeError(error)}`;
+  }
+  let signed = false;
+  try {
+    const key = new X509Certificate(issuerDer).publicKey;
+    signed = verifySignature("sha256", crl.tbs, { key, dsaEncoding: "der" }, crl.signature);
+  } catch {
+    signed = false;
+  }
+  if (!signed) return `${name} is not signed by ${issuerLabel}`;
+  const nowMs = nowSecs * 1000;
+  if (nowMs < crl.thisUpdate.getTime()) return `${name} is not yet valid (thisUpdate ${crl.thisUpdate.toISOString()})`;
+  if (nowMs > crl.nextUpdate.getTime()) return `${name} expired (nextUpdate ${crl.nextUpdate.toISOString()})`;
+  return undefined;
+}
+
+/** The PCK chain dcap-qvl verified: the collateral's when given, else the quote's own. */
+function pckChain(quote: Uint8Array, collateral: QuoteCollateral): Buffer[] {
+  const pem = collateral.pck_certificate_chain ?? Buffer.from(Quote.parse(quote).rawCertChain());
+  return dcapUtils.extractCerts(Buffer.from(pem));
+}
+
+function verifyCrls(quote: Uint8Array, collateral: QuoteCollateral, anchor: TrustAnchor, nowSecs: number): string | undefined {
+  const rootProblem = crlProblem("root CA CRL", collateral.root_ca_crl, anchor.der, `the ${anchor.label}`, nowSecs);
+  if (rootProblem !== undefined) return rootProblem;
+  // dcap-qvl has verified that chain[1] issued the PCK leaf and chains to the anchor.
+  const pckCa = pckChain(quote, collateral)[1];
+  if (pckCa === undefined) return "PCK certificate chain has no issuing CA";
+  return crlProblem("PCK CRL", collateral.pck_crl, pckCa, "the PCK CA that issued the quote's PCK certificate", nowSecs);
+}
+
+/**
+ * Verifies a DCAP quote (signature, QE report, PCK chain, collateral signatures and
+ * validity, CRLs, TCB level) at `options.now`. Never throws: unusable input is
+ * `error`, anything that does not verify is `fail`, and only a fully verified quote
+ * whose TCB status is accepted is `pass`.
+ */
+export function verifyQuoteSignature(
+  quote: Uint8Array,
+  collateral: CollateralInput,
+  options: VerifyQuoteSignatureOptions,
+): QuoteSignatureResult {
+  let anchor: TrustAnchor;
+  let nowSecs: number;
+  let accepted: readonly string[];
+  let normalized: QuoteCollateral;
+  try {
+    if (!(quote instanceof Uint8Array)) throw new SetupError("quote must be bytes (Uint8Array)");
+    nowSecs = toUnixSeconds(options.now, "now");
+    accepted = options.acceptedTcbStatuses ?? DEFAULT_ACCEPTED_TCB_STATUSES;
+    if (!Array.isArray(accepted) || accepted.length === 0 || !accepted.every((s) => typeof s === "string")) {
+      throw new SetupError("acceptedTcbStatuses must be a non-empty list of TCB status names");
+    }
+    anchor = options.trustedRootCaDer === undefined ? intelAnchor() : customAnchor(options.trustedRootCaDer);
+    normalized = parseCollateral(collateral);
+  } catch (error) {
+    const prefix = error instanceof CollateralError ? "unusable collateral: " : "";
+    return { status: "error", detail: `${prefix}${describeError(error)}` };
+  }
+
+  let report;
+  try {
+    report = QuoteVerifier.newWithRootCa(anchor.der).verify(quote, normalized, nowSecs);
+  } catch (error) {
+    return { status: "fail", detail: `DCAP verification failed: ${dcapReason(error)}`, trustAnchor: anchor.kind };
+  }
+
+  let crlFailure: string | undefined;
+  try {
+    crlFailure = verifyCrls(quote, normalized, anchor, nowSecs);
+  } catch (error) {
+    crlFailure = `CRL check failed: ${describeError(error)}`;
+  }
+  const tcbStatus = String(report.status);
+  const advisoryIds = [...report.advisory_ids];
+  if (crlFailure !== undefined) {
+    return { status: "fail", detail: `DCAP verification failed: ${crlFailure}`, tcbStatus, advisoryIds, trustAnchor: anchor.kind };
+  }
+
+  const advisories = advisoryIds.length > 0 ? `; advisories: ${advisoryIds.join(", ")}` : "; no advisories";
+  if (!accepted.includes(tcbStatus)) {
+    return {
+      status: "fail",
+      detail: `TCB status ${tcbStatus} is not accepted (accepted: ${accepted.join(", ")})${advisories}`,
+      tcbStatus,
+      advisoryIds,
+      trustAnchor: anchor.kind,
+    };
+  }
+  return {
+    status: "pass",
+    detail: `quote signature, certificate chains, CRLs and collateral verified against the ${anchor.label}; TCB status ${tcbStatus}${advisories}`,
+    tcbStatus,
+    advisoryIds,
+    trustAnchor: anchor.kind,
+  };
+}

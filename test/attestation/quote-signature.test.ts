@@ -1,0 +1,296 @@
+import { expect } from "chai";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { Quote, utils as dcapUtils } from "@phala/dcap-qvl";
+
+import type { QuoteCollateral } from "../../src/attestation/collateral.js";
+import {
+  INTEL_SGX_ROOT_CA_SHA256,
+  verifyQuoteSignature,
+  type QuoteSignatureResult,
+} from "../../src/attestation/quote-signature.js";
+import { generateTdxQuote } from "../support/tdx-quote-generator.js";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const FIXTURES = path.resolve(REPO_ROOT, "../shared/fixtures");
+const SAMPLE_QUOTE = path.join(FIXTURES, "dcap-qvl/tdx_quote");
+const SAMPLE_COLLATERAL = path.join(FIXTURES, "dcap-qvl/tdx_quote_collateral.json");
+
+const JULY_1 = new Date("2025-07-01T00:00:00Z");
+const DAY_MS = 86_400_000;
+
+// Quote v4 TDX layout: header 48, TD report 584, u32 auth size, then auth data.
+const TD_REPORT_OFFSET = 48;
+const MRTD_OFFSET = TD_REPORT_OFFSET + 136;
+const REPORT_DATA_OFFSET = TD_REPORT_OFFSET + 520;
+const AUTH_DATA_OFFSET = 48 + 584 + 4;
+const QUOTE_SIGNATURE_OFFSET = AUTH_DATA_OFFSET;
+const ATTESTATION_KEY_OFFSET = AUTH_DATA_OFFSET + 64;
+const QE_REPORT_OFFSET = AUTH_DATA_OFFSET + 64 + 64 + 6;
+const QE_REPORT_SIGNATURE_OFFSET = QE_REPORT_OFFSET + 384;
+
+function flipBit(bytes: Uint8Array, offset: number, bit = 0): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  copy[offset] = (copy[offset] ?? 0) ^ (1 << bit);
+  return copy;
+}
+
+/** Offset of a byte inside the base64 body of the first (leaf) PCK certificate. */
+function pckLeafOffset(quote: Uint8Array): number {
+  const start = Buffer.from(quote).indexOf("-----BEGIN CERTIFICATE-----");
+  expect(start, "PEM chain in quote").to.be.greaterThan(0);
+  return start + 28 + 300;
+}
+
+function expectFail(result: QuoteSignatureResult, reason?: RegExp): void {
+  expect(result.status, result.detail).to.equal("fail");
+  if (reason) expect(result.detail).to.match(reason);
+}
+
+describe("verifyQuoteSignature: dcap-qvl sample TDX quote (real hardware)", function () {
+  let quote: Uint8Array;
+  let collateral: QuoteCollateral;
+
+  before(function () {
+    if (!existsSync(SAMPLE_QUOTE) || !existsSync(SAMPLE_COLLATERAL)) {
+      console.log(`    skipping: dcap-qvl sample fixtures not found under ${FIXTURES}`);
+      this.skip();
+    }
+    quote = Uint8Array.from(readFileSync(SAMPLE_QUOTE));
+    collateral = JSON.parse(readFileSync(SAMPLE_COLLATERAL, "utf8")) as QuoteCollateral;
+  });
+
+  it("passes at 2025-07-01 with status UpToDate, no advisories, against Intel's root", function () {
+    const result = verifyQuoteSignature(quote, collateral, { now: JULY_1 });
+    expect(result.status, result.detail).to.equal("pass");
+    expect(result.tcbStatus).to.equal("UpToDate");
+    expect(result.advisoryIds).to.deep.equal([]);
+    expect(result.trustAnchor).to.equal("intel");
+    expect(result.detail).to.contain("Intel SGX Root CA");
+  });
+
+  it("takes `now` as unix seconds too", function () {
+    expect(verifyQuoteSignature(quote, collateral, { now: JULY_1.getTime() / 1000 }).status).to.equal("pass");
+  });
+
+  it("passes just inside the collateral window", function () {
+    for (const now of ["2025-06-19T10:40:00Z", "2025-07-19T09:59:00Z"]) {
+      expect(verifyQuoteSignature(quote, collateral, { now: new Date(now) }).status, now).to.equal("pass");
+    }
+  });
+
+  it("fails (does not throw) outside 2025-06-19..2025-07-19", function () {
+    expectFail(verifyQuoteSignature(quote, collateral, { now: new Date("2025-06-18T00:00:00Z") }), /issue date is in the future/);
+    expectFail(verifyQuoteSignature(quote, collateral, { now: new Date("2025-06-19T00:00:00Z") }), /issue date is in the future/);
+    expectFail(verifyQuoteSignature(quote, collateral, { now: new Date("2025-07-20T00:00:00Z") }), /TCBInfo expired/);
+    expectFail(verifyQuoteSignature(quote, collateral, { now: new Date("2030-01-01T00:00:00Z") }), /TCBInfo expired/);
+  });
+
+  it("fails when one bit of the TD report body is flipped", function () {
+    expectFail(verifyQuoteSignature(flipBit(quote, MRTD_OFFSET), collateral, { now: JULY_1 }), /signature is invalid/i);
+    expectFail(verifyQuoteSignature(flipBit(quote, REPORT_DATA_OFFSET + 5, 7), collateral, { now: JULY_1 }));
+    expectFail(verifyQuoteSignature(flipBit(quote, 10), collateral, { now: JULY_1 })); // header
+  });
+
+  it("fails when one bit of the quote signature or attestation key is flipped", function () {
+    expectFail(verifyQuoteSignature(flipBit(quote, QUOTE_SIGNATURE_OFFSET + 3), collateral, { now: JULY_1 }));
+    expectFail(verifyQuoteSignature(flipBit(quote, QUOTE_SIGNATURE_OFFSET + 40), collateral, { now: JULY_1 }));
+    expectFail(verifyQuoteSignature(flipBit(quote, ATTESTATION_KEY_OFFSET + 1), collateral, { now: JULY_1 }));
+  });
+
+  it("fails when one bit of the certification data (QE report, its signature, PCK cert) is flipped", function () {
+    expectFail(verifyQuoteSignature(flipBit(quote, QE_REPORT_OFFSET + 100), collateral, { now: JULY_1 }), /qe_report/);
+    expectFail(verifyQuoteSignature(flipBit(quote, QE_REPORT_SIGNATURE_OFFSET + 7), collateral, { now: JULY_1 }), /qe_report/);
+    expectFail(verifyQuoteSignature(flipBit(quote, pckLeafOffset(quote), 1), collateral, { now: JULY_1 }));
+  });
+
+  it("fails on a truncated quote with dcap-qvl's reason", function () {
+    expectFail(verifyQuoteSignature(quote.subarray(0, 700), collateral, { now: JULY_1 }), /decode quote/);
+    expectFail(verifyQuoteSignature(new Uint8Array(0), collateral, { now: JULY_1 }), /decode quote/);
+  });
+
+  it("fails when the signed TCB info is altered", function () {
+    const altered = { ...collateral, tcb_info: collateral.tcb_info.replace('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":18') };
+    expect(altered.tcb_info).not.to.equal(collateral.tcb_info);
+    expectFail(verifyQuoteSignature(quote, altered, { now: JULY_1 }), /Signature is invalid for tcb_info/);
+  });
+
+  it("fails when a CRL is not signed by its issuer (dcap-qvl alone would accept the swap)", function () {
+    const swapped = { ...collateral, root_ca_crl: collateral.pck_crl, pck_crl: collateral.root_ca_crl };
+    expectFail(verifyQuoteSignature(quote, swapped, { now: JULY_1 }), /root CA CRL is not signed by the Intel SGX Root CA/);
+  });
+
+  it("fails an UpToDate quote when the caller accepts only other statuses", function () {
+    const result = verifyQuoteSignature(quote, collateral, { now: JULY_1, acceptedTcbStatuses: ["OutOfDate"] });
+    expectFail(result, /TCB status UpToDate is not accepted \(accepted: OutOfDate\)/);
+    expect(result.tcbStatus).to.equal("UpToDate");
+  });
+
+  it("is an error, not a pass, for unusable inputs", function () {
+    expect(verifyQuoteSignature(quote, { ...collateral, tcb_info_signature: "zz" }, { now: JULY_1 }).status).to.equal("error");
+    expect(verifyQuoteSignature(quote, collateral, { now: Number.NaN }).status).to.equal("error");
+    expect(verifyQuoteSignature(quote, collateral, { now: new Date("not a date") }).status).to.equal("error");
+    expect(verifyQuoteSignature(quote, collateral, { now: JULY_1, acceptedTcbStatuses: [] }).status).to.equal("error");
+    const badRoot = verifyQuoteSignature(quote, collateral, { now: JULY_1, trustedRootCaDer: Uint8Array.of(1, 2, 3) });
+    expect(badRoot.status).to.equal("error");
+    expect(badRoot.detail).to.match(/trustedRootCaDer is not a DER X\.509 certificate/);
+  });
+
+  it("pins Intel's root: the pinned fingerprint is the root of this real quote's PCK chain", function () {
+    const chain = dcapUtils.extractCerts(Buffer.from(Quote.parse(quote).rawCertChain()));
+    const root = chain.at(-1);
+    expect(root).to.not.equal(undefined);
+    expect(createHash("sha256").update(root!).digest("hex")).to.equal(INTEL_SGX_ROOT_CA_SHA256);
+  });
+});
+
+describe("verifyQuoteSignature: generated test quotes (test root CA)", function () {
+  const now = JULY_1;
+
+  it("passes only when the test root is passed explicitly", function () {
+    const generated = generateTdxQuote({ now });
+    const trusted = verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.rootCaDer });
+    expect(trusted.status, trusted.detail).to.equal("pass");
+    expect(trusted.tcbStatus).to.equal("UpToDate");
+    expect(trusted.advisoryIds).to.deep.equal([]);
+    expect(trusted.trustAnchor).to.equal("custom");
+    expect(trusted.detail).to.contain("explicitly trusted root CA");
+
+    // Production path: Intel's root only. The test PKI must not be accepted.
+    const production = verifyQuoteSignature(generated.quote, generated.collateral, { now });
+    expectFail(production, /certificate chain/i);
+    expect(production.trustAnchor).to.equal("intel");
+  });
+
+  it("fails when a different test root is trusted", function () {
+    const a = generateTdxQuote({ now });
+    const b = generateTdxQuote({ now });
+    expectFail(verifyQuoteSignature(a.quote, a.collateral, { now, trustedRootCaDer: b.rootCaDer }), /certificate chain/i);
+  });
+
+  it("fails when a custom root is not a self-signed CA", function () {
+    const generated = generateTdxQuote({ now });
+    const result = verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.pckCaDer });
+    expect(result.status).to.equal("error");
+    expect(result.detail).to.match(/not a self-signed CA/);
+  });
+
+  it("carries the chosen TD report fields into the signed quote", function () {
+    const fields = {
+      mrTd: "11".repeat(48),
+      rtmr0: "a0".repeat(48),
+      rtmr1: "a1".repeat(48),
+      rtmr2: "a2".repeat(48),
+      rtmr3: "a3".repeat(48),
+      reportData: "cd".repeat(64),
+      mrConfigId: `01${"ef".repeat(32)}${"00".repeat(15)}`,
+    };
+    const generated = generateTdxQuote({ now, ...fields });
+    const td = Quote.parse(generated.quote).report.asTd10();
+    const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString("hex");
+    expect(hex(td?.mrTd)).to.equal(fields.mrTd);
+    expect([td?.rtMr0, td?.rtMr1, td?.rtMr2, td?.rtMr3].map(hex)).to.deep.equal([fields.rtmr0, fields.rtmr1, fields.rtmr2, fields.rtmr3]);
+    expect(hex(td?.reportData)).to.equal(fields.reportData);
+    expect(hex(td?.mrConfigId)).to.equal(fields.mrConfigId);
+    expect(verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.rootCaDer }).status).to.equal("pass");
+  });
+
+  it("reports OutOfDate with its advisories and fails it by default", function () {
+    const generated = generateTdxQuote({ now, tcbStatus: "OutOfDate", advisoryIds: ["INTEL-SA-00837", "INTEL-SA-00960"] });
+    const result = verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.rootCaDer });
+    expectFail(result, /TCB status OutOfDate is not accepted \(accepted: UpToDate\); advisories: INTEL-SA-00837, INTEL-SA-00960/);
+    expect(result.tcbStatus).to.equal("OutOfDate");
+    expect(result.advisoryIds).to.deep.equal(["INTEL-SA-00837", "INTEL-SA-00960"]);
+  });
+
+  it("accepts OutOfDate when the caller allows it", function () {
+    const generated = generateTdxQuote({ now, tcbStatus: "OutOfDate", advisoryIds: ["INTEL-SA-00837"] });
+    const result = verifyQuoteSignature(generated.quote, generated.collateral, {
+      now,
+      trustedRootCaDer: generated.rootCaDer,
+      acceptedTcbStatuses: ["UpToDate", "OutOfDate"],
+    });
+    expect(result.status, result.detail).to.equal("pass");
+    expect(result.tcbStatus).to.equal("OutOfDate");
+    expect(result.advisoryIds).to.deep.equal(["INTEL-SA-00837"]);
+    expect(result.detail).to.contain("advisories: INTEL-SA-00837");
+  });
+
+  it("never accepts a Revoked TCB level, even if asked to", function () {
+    const generated = generateTdxQuote({ now, tcbStatus: "Revoked" });
+    const result = verifyQuoteSignature(generated.quote, generated.collateral, {
+      now,
+      trustedRootCaDer: generated.rootCaDer,
+      acceptedTcbStatuses: ["UpToDate", "Revoked"],
+    });
+    expectFail(result, /TCB status is invalid: Revoked/);
+  });
+
+  it("fails with expired collateral", function () {
+    const generated = generateTdxQuote({
+      now,
+      collateralIssueDate: new Date(now.getTime() - 40 * DAY_MS),
+      collateralNextUpdate: new Date(now.getTime() - 10 * DAY_MS),
+    });
+    expectFail(verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.rootCaDer }), /TCBInfo expired/);
+  });
+
+  it("fails with collateral that is not yet valid", function () {
+    const generated = generateTdxQuote({ now });
+    const earlier = new Date(now.getTime() - 2 * DAY_MS);
+    expectFail(
+      verifyQuoteSignature(generated.quote, generated.collateral, { now: earlier, trustedRootCaDer: generated.rootCaDer }),
+      /issue date is in the future/,
+    );
+  });
+
+  it("fails with a stale CRL even while TCB info and QE identity are current", function () {
+    const generated = generateTdxQuote({ now, crlNextUpdate: new Date(now.getTime() - DAY_MS / 2) });
+    expectFail(
+      verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.rootCaDer }),
+      /root CA CRL expired/,
+    );
+  });
+
+  it("fails with a PCK CRL that its CA did not sign", function () {
+    const generated = generateTdxQuote({ now });
+    const other = generateTdxQuote({ now });
+    const forged = { ...generated.collateral, pck_crl: other.collateral.pck_crl };
+    expectFail(
+      verifyQuoteSignature(generated.quote, forged, { now, trustedRootCaDer: generated.rootCaDer }),
+      /PCK CRL is not signed by the PCK CA/,
+    );
+  });
+
+  it("fails when the PCK certificate is revoked", function () {
+    const generated = generateTdxQuote({ now, revokePckLeaf: true });
+    expectFail(verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.rootCaDer }), /revoked/);
+  });
+
+  it("fails when any tampered byte is in the quote", function () {
+    const generated = generateTdxQuote({ now });
+    const options = { now, trustedRootCaDer: generated.rootCaDer };
+    for (const offset of [5, MRTD_OFFSET + 3, REPORT_DATA_OFFSET + 63, QUOTE_SIGNATURE_OFFSET + 10, ATTESTATION_KEY_OFFSET + 20, QE_REPORT_OFFSET + 320, QE_REPORT_SIGNATURE_OFFSET + 1]) {
+      const result = verifyQuoteSignature(flipBit(generated.quote, offset, 2), generated.collateral, options);
+      expect(result.status, `offset ${offset}: ${result.detail}`).to.equal("fail");
+    }
+    expectFail(verifyQuoteSignature(flipBit(generated.quote, pckLeafOffset(generated.quote), 1), generated.collateral, options));
+  });
+
+  it("fails a quote whose TD attributes enable debug", function () {
+    const generated = generateTdxQuote({ now, tdAttributes: "0100001000000000" });
+    expectFail(verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.rootCaDer }), /Debug/);
+  });
+});
+
+describe("test PKI isolation", function () {
+  it("no file under src/ imports the test quote generator or test PKI", function () {
+    const offenders = (readdirSync(path.join(REPO_ROOT, "src"), { recursive: true }) as string[])
+      .filter((file) => file.endsWith(".ts"))
+      .filter((file) => /tdx-quote-generator|test-pki|test\/support/.test(readFileSync(path.join(REPO_ROOT, "src", file), "utf8")));
+    expect(offenders).to.deep.equal([]);
+  });
+});
