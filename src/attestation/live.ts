@@ -1,0 +1,60 @@
+import { redactRpcUrl } from "../chain/rpc-url.js";
+import { DstackGovernanceError, describeError } from "../util/errors.js";
+import { toBareHex } from "../util/hex.js";
+import { normalizeBundle, type AttestationBundle } from "./bundle.js";
+
+export type EndpointStyle = "phala" | "guest-agent";
+
+export class AttestationFetchError extends DstackGovernanceError {
+  override name = "AttestationFetchError";
+  constructor(message: string, details?: string) {
+    super("ATTESTATION_FETCH", message, details === undefined ? {} : { details });
+  }
+}
+
+export interface LiveFetchOptions {
+  style: EndpointStyle;
+  /** The fresh challenge that must appear in the quote's report data. */
+  nonce: Uint8Array;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Fetches a live CVM's attestation with a fresh nonce as report data:
+ * - `phala`: `GET /attestation?reportData=<hex>` and `GET /info` (Phala apps);
+ * - `guest-agent`: `GET /quote?data=<hex>` and `GET /prpc/Info` (a dstack guest agent).
+ */
+export async function fetchLiveAttestation(baseUrl: string, options: LiveFetchOptions): Promise<{ bundle: AttestationBundle; urls: string[] }> {
+  let base: URL;
+  try {
+    base = new URL(baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+  } catch {
+    throw new AttestationFetchError(`--url: not a URL: ${JSON.stringify(baseUrl.slice(0, 80))}`);
+  }
+  if (base.protocol !== "http:" && base.protocol !== "https:") throw new AttestationFetchError(`--url: expected http(s), got ${base.protocol}`);
+  const nonce = toBareHex(options.nonce);
+  const [quotePath, infoPath] = options.style === "phala" ? [`attestation?reportData=${nonce}`, "info"] : [`quote?data=${nonce}`, "prpc/Info"];
+  const quoteUrl = new URL(quotePath, base);
+  const infoUrl = new URL(infoPath, base);
+  const [attestation, info] = await Promise.all([getJson(quoteUrl, options), getJson(infoUrl, options)]);
+  const bundle = normalizeBundle({ attestation, info }, redactRpcUrl(base.toString()));
+  return { bundle: { ...bundle, shape: options.style === "phala" ? "phala-pair" : "guest-agent" }, urls: [quoteUrl, infoUrl].map((u) => redactRpcUrl(u.toString())) };
+}
+
+async function getJson(url: URL, options: LiveFetchOptions): Promise<unknown> {
+  const shown = redactRpcUrl(url.toString());
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 15_000), headers: { accept: "application/json" } });
+  } catch (error) {
+    throw new AttestationFetchError(`cannot fetch ${shown}: ${describeError(error)}`);
+  }
+  const text = await response.text();
+  if (!response.ok) throw new AttestationFetchError(`${shown} answered HTTP ${response.status}`, text.slice(0, 200));
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AttestationFetchError(`${shown} did not return JSON`, text.slice(0, 200));
+  }
+}

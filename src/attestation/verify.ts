@@ -1,0 +1,280 @@
+import { getAddress, type Address, type Hex } from "viem";
+
+import type { ChainClient } from "../chain/errors.js";
+import { allImagesPinned, analyzeAppComposeImages, type ServiceImagePinning } from "../compose/index.js";
+import { describeError } from "../util/errors.js";
+import { toBareHex, toHex } from "../util/hex.js";
+import { checkComposeHash, checkMeasurements, checkMrConfigId, checkReportData, type ReferenceMeasurements, type ReportDataExpectation } from "./bindings.js";
+import { normalizeBundle, type AttestationBundle } from "./bundle.js";
+import { fetchCollateral, parseCollateral, type QuoteCollateral } from "./collateral.js";
+import { parseEventLog, type EventLogEntry } from "./event-log.js";
+import { checkOnchainLink, type OnchainEvidence } from "./onchain.js";
+import { verifyQuoteWithPhalaApi } from "./phala-api.js";
+import { decodeQuoteInput, parseTdxQuote, type TdxQuote } from "./quote.js";
+import { verifyQuoteSignature } from "./quote-signature.js";
+import { checkEventLogReplay, type RtmrComparison } from "./replay.js";
+import { extractRuntimeEvents, type DstackRuntimeEvents } from "./runtime-events.js";
+import type { CheckResult } from "./types.js";
+
+export type QuoteSignatureMode =
+  | {
+      mode: "local";
+      /** Collateral (dcap-qvl JSON); when absent, the bundle's, else fetched from a PCCS. */
+      collateral?: unknown;
+      pccsUrl?: string;
+      provider?: "phala" | "intel";
+      cacheDir?: string;
+      acceptedTcbStatuses?: readonly string[];
+      /** Trust this root CA instead of Intel's. Only for test PKIs; never the default. */
+      trustedRootCaDer?: Uint8Array;
+    }
+  | { mode: "phala-api"; url?: string }
+  | { mode: "skip" };
+
+export interface VerifyAttestationOptions {
+  /** The time the quote signature and collateral are checked at (default: now). */
+  now?: Date | number;
+  /** Default `{ mode: "local" }`. */
+  quoteSignature?: QuoteSignatureMode;
+  reportData?: ReportDataExpectation;
+  expectedMeasurements?: ReferenceMeasurements;
+  /** The exact app-compose.json text, when the attestation source does not carry it. */
+  appCompose?: string;
+  /** Fail, rather than skip, when MRCONFIGID carries no compose-hash binding. */
+  requireMrConfigIdBinding?: boolean;
+  /** Where to read `allowedComposeHashes`; `"skip"` makes an offline run explicit. */
+  onchain: { client: ChainClient; app?: Address; kms?: Address } | "skip";
+  fetch?: typeof fetch;
+}
+
+/** The verdict, in the shape `verify-attestation --json` prints (hex lowercase, no 0x). */
+export interface AttestationVerdict {
+  ok: boolean;
+  checks: CheckResult[];
+  quote: { version: number; teeType: string; mrtd: string; rtmr: string[]; reportData: string; mrConfigId: string } | null;
+  events: { appId: string | null; composeHash: string | null; instanceId: string | null; osImageHash: string | null; keyProvider: string | null } | null;
+  tcbStatus: string | null;
+  advisoryIds: string[];
+}
+
+/** What the checks looked at, for reports that show their evidence (not part of the JSON verdict). */
+export interface AttestationEvidence {
+  bundleShape: AttestationBundle["shape"] | null;
+  rtmrComparisons: RtmrComparison[];
+  runtimeEvents: Array<{ index: number; event: string; payload: string; digest: string | null }>;
+  images: ServiceImagePinning[];
+  onchain: OnchainEvidence | undefined;
+}
+
+const ORDER = [
+  "quote-signature",
+  "report-data",
+  "event-log-replay",
+  "compose-hash",
+  "mr-config-id",
+  "os-measurements",
+  "image-pinning",
+  "onchain-compose-hash",
+  "onchain-app-registered",
+  "onchain-os-image",
+];
+
+/**
+ * Verifies a dstack CVM attestation end to end: the quote's signature and TCB, the report
+ * data, the event log's replay to RTMR0-3, the compose hash (served app-compose, event,
+ * MRCONFIGID), image pinning, and the on-chain decision. Never throws for bad input:
+ * every problem is a failed or errored check with its reason, and `ok` is true only when
+ * no check failed or errored. A check that depends on a failed one is skipped with a
+ * note, so the report points at the root cause.
+ */
+export async function verifyAttestation(
+  input: unknown,
+  options: VerifyAttestationOptions,
+): Promise<{ verdict: AttestationVerdict; evidence: AttestationEvidence }> {
+  const checks = new Map<string, CheckResult>();
+  const put = (check: CheckResult) => checks.set(check.id, { id: check.id, status: check.status, detail: check.detail });
+  const skip = (id: string, detail: string) => put({ id, status: "skip", detail });
+  const evidence: AttestationEvidence = { bundleShape: null, rtmrComparisons: [], runtimeEvents: [], images: [], onchain: undefined };
+  let tcbStatus: string | null = null;
+  let advisoryIds: string[] = [];
+
+  // 1. The bundle and the quote.
+  let bundle: AttestationBundle | undefined;
+  let quote: TdxQuote | undefined;
+  try {
+    bundle = isBundle(input) ? input : normalizeBundle(input);
+    evidence.bundleShape = bundle.shape;
+    quote = parseTdxQuote(decodeQuoteInput(bundle.quote));
+  } catch (error) {
+    put({ id: "quote-signature", status: "fail", detail: `${bundle === undefined ? "unusable attestation input" : "unusable quote"}: ${describeError(error)}` });
+  }
+
+  if (quote !== undefined) {
+    const signature = await checkQuoteSignature(quote, bundle!, options);
+    put(signature);
+    tcbStatus = signature.tcbStatus ?? null;
+    advisoryIds = signature.advisoryIds ?? [];
+    put(checkReportData(quote.report.reportData, options.reportData));
+  }
+
+  // 2. The event log: replay and the dstack runtime events.
+  let events: EventLogEntry[] | undefined;
+  let runtime: DstackRuntimeEvents | undefined;
+  if (quote !== undefined) {
+    try {
+      if (bundle!.eventLog === undefined) throw new Error("the attestation has no event log");
+      events = parseEventLog(bundle!.eventLog as string | unknown[]);
+      const replay = checkEventLogReplay(events, quote.report.rtmrs);
+      evidence.rtmrComparisons = replay.comparisons;
+      if (replay.status !== "pass") {
+        put(replay);
+      } else {
+        runtime = extractRuntimeEvents(events);
+        put(replay);
+      }
+    } catch (error) {
+      put({ id: "event-log-replay", status: "fail", detail: `event log rejected: ${describeError(error)}` });
+    }
+    if (events !== undefined) {
+      evidence.runtimeEvents = events
+        .filter((e) => e.imr === 3)
+        .map((e) => ({ index: e.index, event: e.event, payload: toBareHex(e.payload), digest: e.digest === null ? null : toBareHex(e.digest) }));
+    }
+  }
+
+  // 3. Bindings of the compose hash, and the measurements.
+  const appCompose = options.appCompose ?? bundle?.appCompose;
+  if (runtime !== undefined && quote !== undefined) {
+    put(
+      appCompose === undefined
+        ? { id: "compose-hash", status: "fail", detail: "no app-compose to hash: the attestation carries none (supply the exact app-compose.json)" }
+        : checkComposeHash(appCompose, runtime.composeHash),
+    );
+    put(checkMrConfigId(quote.report.mrConfigId, runtime.composeHash, { requireBinding: options.requireMrConfigIdBinding === true }));
+  }
+  if (quote !== undefined && options.expectedMeasurements !== undefined) {
+    put(checkMeasurements({ mrTd: quote.report.mrTd, rtmrs: quote.report.rtmrs }, options.expectedMeasurements));
+  }
+  if (appCompose !== undefined && checks.get("compose-hash")?.status === "pass") {
+    try {
+      evidence.images = analyzeAppComposeImages(appCompose);
+      const mutable = evidence.images.filter((image) => image.status !== "pinned");
+      put(
+        allImagesPinned(evidence.images)
+          ? { id: "image-pinning", status: "pass", detail: `all ${evidence.images.length} image(s) pinned by sha256 digest` }
+          : { id: "image-pinning", status: "fail", detail: `${mutable.length} image(s) not pinned by digest: ${mutable.map((m) => `${m.service} (${m.image ?? "no image"}: ${m.reason})`).join("; ")}` },
+      );
+    } catch (error) {
+      put({ id: "image-pinning", status: "fail", detail: `cannot analyse the compose file: ${describeError(error)}` });
+    }
+  }
+
+  // 4. The on-chain decision.
+  if (options.onchain === "skip") {
+    for (const id of ["onchain-compose-hash", "onchain-app-registered", "onchain-os-image"]) skip(id, "on-chain checks skipped on request");
+  } else if (runtime !== undefined) {
+    const link = await onchainChecks(runtime, options.onchain);
+    for (const check of link.checks) put(check);
+    evidence.onchain = link.evidence;
+  }
+
+  // Anything not reached depends on something that failed: say which, as a skip.
+  const firstProblem = [...checks.values()].find((c) => c.status === "fail" || c.status === "error");
+  for (const id of ORDER) {
+    if (checks.has(id)) continue;
+    if (id === "os-measurements" && options.expectedMeasurements === undefined) continue;
+    if ((id === "onchain-app-registered" || id === "onchain-os-image") && options.onchain !== "skip" && options.onchain.kms === undefined) {
+      skip(id, "no KMS given");
+      continue;
+    }
+    skip(id, firstProblem === undefined ? "not applicable" : `not checked: ${firstProblem.id} did not pass`);
+  }
+
+  const ordered = ORDER.map((id) => checks.get(id)).filter((c): c is CheckResult => c !== undefined);
+  const verdict: AttestationVerdict = {
+    ok: ordered.every((c) => c.status === "pass" || c.status === "skip"),
+    checks: ordered,
+    quote:
+      quote === undefined
+        ? null
+        : {
+            version: quote.header.version,
+            teeType: "TDX",
+            mrtd: toBareHex(quote.report.mrTd),
+            rtmr: quote.report.rtmrs.map((r) => toBareHex(r)),
+            reportData: toBareHex(quote.report.reportData),
+            mrConfigId: toBareHex(quote.report.mrConfigId),
+          },
+    events:
+      runtime === undefined
+        ? null
+        : {
+            appId: runtime.appId === null ? null : toBareHex(runtime.appId),
+            composeHash: toBareHex(runtime.composeHash),
+            instanceId: runtime.instanceId === null ? null : toBareHex(runtime.instanceId),
+            osImageHash: runtime.osImageHash === null ? null : toBareHex(runtime.osImageHash),
+            keyProvider: runtime.keyProvider?.text ?? null,
+          },
+    tcbStatus,
+    advisoryIds,
+  };
+  return { verdict, evidence };
+}
+
+function isBundle(value: unknown): value is AttestationBundle {
+  return typeof value === "object" && value !== null && "shape" in value && "eventLog" in value && "quote" in value;
+}
+
+async function checkQuoteSignature(
+  quote: TdxQuote,
+  bundle: AttestationBundle,
+  options: VerifyAttestationOptions,
+): Promise<CheckResult & { tcbStatus?: string | null; advisoryIds?: string[] }> {
+  const mode = options.quoteSignature ?? { mode: "local" };
+  if (mode.mode === "skip") return { id: "quote-signature", status: "skip", detail: "quote signature not checked (skipped on request)" };
+  if (mode.mode === "phala-api") return verifyQuoteWithPhalaApi(quote.raw, { url: mode.url, fetch: options.fetch });
+
+  const now = options.now ?? new Date();
+  let collateral: QuoteCollateral;
+  let source: string;
+  try {
+    const given = mode.collateral ?? bundle.collateral;
+    if (given !== undefined) {
+      collateral = parseCollateral(given, "collateral");
+      source = "given collateral";
+    } else {
+      const fetched = await fetchCollateral(quote.raw, { pccsUrl: mode.pccsUrl, provider: mode.provider, cacheDir: mode.cacheDir, now });
+      collateral = fetched.collateral;
+      source = `collateral from ${fetched.source}${fetched.fromCache ? " (cached)" : ""}`;
+    }
+  } catch (error) {
+    return { id: "quote-signature", status: "error", detail: `no usable collateral: ${describeError(error)}` };
+  }
+  const result = verifyQuoteSignature(quote.raw, collateral, {
+    now,
+    ...(mode.acceptedTcbStatuses === undefined ? {} : { acceptedTcbStatuses: mode.acceptedTcbStatuses }),
+    ...(mode.trustedRootCaDer === undefined ? {} : { trustedRootCaDer: mode.trustedRootCaDer }),
+  });
+  return { id: "quote-signature", status: result.status, detail: `${result.detail} (${source})`, tcbStatus: result.tcbStatus ?? null, advisoryIds: result.advisoryIds ?? [] };
+}
+
+async function onchainChecks(runtime: DstackRuntimeEvents, onchain: { client: ChainClient; app?: Address; kms?: Address }) {
+  const attested = runtime.appId === null ? null : getAddress(toHex(runtime.appId));
+  let app: Address;
+  if (onchain.app !== undefined) {
+    if (attested !== null && getAddress(onchain.app) !== attested) {
+      return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: `the given app ${getAddress(onchain.app)} is not the attested app-id ${attested}` }], evidence: undefined };
+    }
+    app = getAddress(onchain.app);
+  } else if (attested !== null) {
+    app = attested;
+  } else {
+    return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: "the event log has no app-id event; give the app contract address explicitly" }], evidence: undefined };
+  }
+  return checkOnchainLink(onchain.client, {
+    app,
+    composeHash: toHex(runtime.composeHash) as Hex,
+    osImageHash: runtime.osImageHash === null ? null : (toHex(runtime.osImageHash) as Hex),
+    ...(onchain.kms === undefined ? {} : { kms: onchain.kms }),
+  });
+}

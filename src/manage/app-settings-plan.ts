@@ -1,0 +1,105 @@
+import { getAddress, type Address, type Hex, type PublicClient } from "viem";
+
+import { dstackAppAbi } from "../abi/dstack-app.js";
+import { ERC1967_IMPLEMENTATION_SLOT, readAppInfo } from "../chain/app-state.js";
+import { isRevertError, toRpcError } from "../chain/errors.js";
+import { InvalidInputError } from "../util/errors.js";
+import { plannedCall, type ChangePlan } from "./planned-call.js";
+import { assertTarget } from "./targets.js";
+
+
+export type AppFlag = "allowAnyDevice" | "requireTcbUpToDate";
+
+const FLAG_SETTERS: Record<AppFlag, string> = {
+  allowAnyDevice: "setAllowAnyDevice",
+  requireTcbUpToDate: "setRequireTcbUpToDate",
+};
+
+/** Plans switching a flag of the app; nothing to send when it already has that value. */
+export async function planAppFlag(client: PublicClient, app: Address, flag: AppFlag, value: boolean): Promise<ChangePlan> {
+  await assertTarget(client, "app", app);
+  const current = (await client.readContract({ address: app, abi: dstackAppAbi, functionName: flag })) as boolean;
+  if (current === value) {
+    return { target: app, calls: [], unchanged: [{ item: flag, reason: `${flag} is already ${value}` }], sender: { role: "owner" } };
+  }
+  return {
+    target: app,
+    calls: [plannedCall(app, dstackAppAbi, FLAG_SETTERS[flag], [value], `set ${flag} to ${value} on app ${app}`)],
+    unchanged: [],
+    sender: { role: "owner" },
+  };
+}
+
+/**
+ * Whether upgrades are disabled (storage slot 1, byte 0, so it also works on upstream
+ * contracts without a getter). Unknown layouts are an error, not "enabled".
+ */
+export async function readUpgradesDisabled(client: PublicClient, app: Address): Promise<boolean> {
+  const info = await readAppInfo(client, app);
+  if (info.upgradesDisabled === null) {
+    throw new InvalidInputError(`--app: cannot tell whether upgrades of ${app} are disabled`, { details: info.warnings.join("; ") });
+  }
+  return info.upgradesDisabled;
+}
+
+/** Plans the irreversible `disableUpgrades()`; the caller must have the user's explicit confirmation. */
+export async function planDisableUpgrades(client: PublicClient, app: Address): Promise<ChangePlan> {
+  await assertTarget(client, "app", app);
+  if (await readUpgradesDisabled(client, app)) {
+    return { target: app, calls: [], unchanged: [{ item: "upgrades", reason: "upgrades are already disabled" }], sender: { role: "owner" } };
+  }
+  return {
+    target: app,
+    calls: [plannedCall(app, dstackAppAbi, "disableUpgrades", [], `disable upgrades of app ${app} FOR EVER`)],
+    unchanged: [],
+    sender: { role: "owner" },
+  };
+}
+
+/** The implementation address in a proxy's ERC-1967 slot. */
+export async function readImplementation(client: PublicClient, proxy: Address): Promise<Address> {
+  const { implementation } = await readAppInfo(client, proxy);
+  if (implementation === null) throw new InvalidInputError(`--app: ${proxy} has no ERC-1967 implementation (not a proxy)`);
+  return implementation;
+}
+
+/**
+ * Plans `upgradeToAndCall` of an app proxy. The new implementation must have code and be
+ * a UUPS implementation (its `proxiableUUID()` is the ERC-1967 slot), and upgrades must
+ * not be disabled: otherwise the transaction would only revert on chain.
+ */
+export async function planUpgradeApp(
+  client: PublicClient,
+  app: Address,
+  newImplementation: Address,
+  callData: Hex = "0x",
+): Promise<ChangePlan> {
+  await assertTarget(client, "app", app);
+  if (await readUpgradesDisabled(client, app)) {
+    throw new InvalidInputError(`--app: upgrades of ${app} are disabled for ever; it cannot be upgraded`);
+  }
+  const code = await client.getCode({ address: newImplementation });
+  if (code === undefined || code === "0x") {
+    throw new InvalidInputError(`--implementation: no contract at ${newImplementation}`);
+  }
+  let uuid: Hex;
+  try {
+    uuid = (await client.readContract({ address: newImplementation, abi: dstackAppAbi, functionName: "proxiableUUID" })) as Hex;
+  } catch (error) {
+    if (!isRevertError(error)) throw toRpcError(client, "eth_call", error);
+    throw new InvalidInputError(`--implementation: ${newImplementation} is not a UUPS implementation (no proxiableUUID())`);
+  }
+  if (uuid.toLowerCase() !== ERC1967_IMPLEMENTATION_SLOT) {
+    throw new InvalidInputError(`--implementation: ${newImplementation} reports proxiableUUID ${uuid}, not the ERC-1967 slot`);
+  }
+  const current = await readImplementation(client, app);
+  if (current === getAddress(newImplementation)) {
+    return { target: app, calls: [], unchanged: [{ item: "implementation", reason: `already at ${current}` }], sender: { role: "owner" } };
+  }
+  return {
+    target: app,
+    calls: [plannedCall(app, dstackAppAbi, "upgradeToAndCall", [newImplementation, callData], `upgrade app ${app} from ${current} to ${getAddress(newImplementation)}`)],
+    unchanged: [],
+    sender: { role: "owner" },
+  };
+}

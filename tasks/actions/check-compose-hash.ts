@@ -1,0 +1,27 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { assertAppContract } from "../../src/chain/app-state.js";
+import { readAllowlist } from "../../src/manage/allowlist-plan.js";
+import { parseAddress } from "../lib/args.js";
+import { collectComposeHashes, type ComposeSourceArgs } from "../lib/compose-args.js";
+import { connectChain } from "../lib/connection.js";
+import { runCommand } from "../lib/output.js";
+
+export default async function (args: ComposeSourceArgs & { app?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
+  await runCommand(args.json, async () => {
+    const app = parseAddress(args.app, "--app");
+    const sources = await collectComposeHashes(args);
+    const { publicClient, chainId } = await connectChain(hre);
+    await assertAppContract(publicClient, app);
+    const blockNumber = await publicClient.getBlockNumber();
+    const allowed = await readAllowlist(publicClient, "compose-hash", app, sources.map((s) => s.composeHash));
+    const results = sources.map((source, i) => ({ ...source, allowed: allowed[i] === true }));
+    return {
+      ok: results.every((result) => result.allowed),
+      data: { app, chainId, blockNumber, results },
+      lines: results.map(
+        (r) => `${r.allowed ? "ALLOWED    " : "NOT ALLOWED"} ${r.composeHash} (${r.source}) on app ${app}, chain ${chainId}, block ${blockNumber}`,
+      ),
+    };
+  });
+}

@@ -1,0 +1,34 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { readKmsInfo } from "../../src/chain/app-state.js";
+import { assertKmsContract } from "../../src/manage/targets.js";
+import { parseAddress } from "../lib/args.js";
+import { connectChain } from "../lib/connection.js";
+import { runCommand } from "../lib/output.js";
+
+const short = (hex: string) => (hex.length > 42 ? `${hex.slice(0, 42)}… (${(hex.length - 2) / 2} bytes)` : hex === "0x" ? "empty" : hex);
+
+export default async function (args: { kms?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
+  await runCommand(args.json, async () => {
+    const kms = parseAddress(args.kms, "--kms");
+    const { publicClient } = await connectChain(hre);
+    await assertKmsContract(publicClient, kms);
+    const info = await readKmsInfo(publicClient, kms);
+    return {
+      ok: true,
+      data: { ...info },
+      lines: [
+        `KMS ${info.address} on chain ${info.chainId} at block ${info.blockNumber}`,
+        `  owner               ${info.owner}`,
+        `  pending owner       ${info.pendingOwner === null || /^0x0{40}$/.test(info.pendingOwner) ? "none" : info.pendingOwner}`,
+        `  implementation      ${info.implementation ?? "none (not a proxy)"}`,
+        `  app implementation  ${/^0x0{40}$/.test(info.appImplementation) ? "none" : info.appImplementation}`,
+        `  gateway app id      ${info.gatewayAppId === "" ? "none" : info.gatewayAppId}`,
+        `  k256 public key     ${short(info.kmsInfo.k256Pubkey)}`,
+        `  CA public key       ${short(info.kmsInfo.caPubkey)}`,
+        `  quote               ${short(info.kmsInfo.quote)}`,
+        `  event log           ${short(info.kmsInfo.eventlog)}`,
+      ],
+    };
+  });
+}

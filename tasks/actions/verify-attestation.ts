@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import { createPublicClient, http } from "viem";
+
+import { parseReferenceMeasurements, reportDataSha256Of, type ReportDataExpectation } from "../../src/attestation/bindings.js";
+import { fetchLiveAttestation, type EndpointStyle } from "../../src/attestation/live.js";
+import { formatVerdict } from "../../src/attestation/report-text.js";
+import { verifyAttestation, type QuoteSignatureMode, type VerifyAttestationOptions } from "../../src/attestation/verify.js";
+import type { ChainClient } from "../../src/chain/errors.js";
+import { InvalidInputError } from "../../src/util/errors.js";
+import { parseHexBytes } from "../../src/util/hex.js";
+import { parseAddress } from "../lib/args.js";
+import { connectChain } from "../lib/connection.js";
+import { runCommand } from "../lib/output.js";
+
+interface Args {
+  bundle?: string;
+  url?: string;
+  endpointStyle?: string;
+  appCompose?: string;
+  nonce?: string;
+  reportData?: string;
+  reportDataSha256Of?: string;
+  expectedMeasurements?: string;
+  app?: string;
+  kms?: string;
+  rpcUrl?: string;
+  collateral?: string;
+  pccsUrl?: string;
+  intelPcs: boolean;
+  collateralCache?: string;
+  now?: string;
+  acceptTcbStatus?: string;
+  phalaApi: boolean;
+  phalaApiUrl?: string;
+  skipQuoteSignature: boolean;
+  skipOnchain: boolean;
+  requireMrConfigId: boolean;
+  json: boolean;
+}
+
+async function readText(path: string, flag: string): Promise<string> {
+  return readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`);
+  });
+}
+
+async function readJson(path: string, flag: string): Promise<unknown> {
+  const text = await readText(path, flag);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidInputError(`${flag}: ${path} is not JSON (${(error as Error).message})`);
+  }
+}
+
+export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
+  await runCommand(args.json, async () => {
+    // Every flag is read and validated before any network request.
+    if ((args.bundle === undefined) === (args.url === undefined)) throw new InvalidInputError("give exactly one of --bundle FILE or --url BASE_URL");
+    const style = (args.endpointStyle ?? "phala") as EndpointStyle;
+    if (style !== "phala" && style !== "guest-agent") throw new InvalidInputError(`--endpoint-style: expected phala or guest-agent, got ${JSON.stringify(args.endpointStyle)}`);
+    const expectations = [args.nonce, args.reportData, args.reportDataSha256Of].filter((v) => v !== undefined);
+    if (expectations.length > 1) throw new InvalidInputError("give at most one of --nonce, --report-data and --report-data-sha256-of");
+    if ([args.skipQuoteSignature, args.phalaApi, args.collateral !== undefined].filter(Boolean).length > 1) {
+      throw new InvalidInputError("--skip-quote-signature, --phala-api and --collateral exclude each other");
+    }
+    if (args.skipOnchain && (args.app !== undefined || args.kms !== undefined || args.rpcUrl !== undefined)) {
+      throw new InvalidInputError("--skip-onchain cannot be combined with --app, --kms or --rpc-url");
+    }
+
+    let reportData: ReportDataExpectation | undefined;
+    if (args.nonce !== undefined) reportData = { kind: "nonce", nonce: parseHexBytes(args.nonce, "--nonce") };
+    if (args.reportData !== undefined) reportData = { kind: "exact", reportData: parseHexBytes(args.reportData, "--report-data") };
+    if (args.reportDataSha256Of !== undefined) {
+      const bytes = await readFile(args.reportDataSha256Of).catch((error: NodeJS.ErrnoException) => {
+        throw new InvalidInputError(`--report-data-sha256-of: cannot read ${args.reportDataSha256Of} (${error.code ?? error.message})`);
+      });
+      reportData = reportDataSha256Of(bytes, args.reportDataSha256Of);
+    }
+    let now: number | undefined;
+    if (args.now !== undefined) {
+      if (!/^\d+$/.test(args.now)) throw new InvalidInputError(`--now: expected unix seconds, got ${JSON.stringify(args.now)}`);
+      now = Number(args.now);
+    }
+    const options: VerifyAttestationOptions = { onchain: "skip", requireMrConfigIdBinding: args.requireMrConfigId };
+    if (now !== undefined) options.now = now;
+    if (args.appCompose !== undefined) options.appCompose = await readText(args.appCompose, "--app-compose");
+    if (args.expectedMeasurements !== undefined) {
+      options.expectedMeasurements = parseReferenceMeasurements(await readJson(args.expectedMeasurements, "--expected-measurements"), "--expected-measurements");
+    }
+    let signature: QuoteSignatureMode;
+    if (args.skipQuoteSignature) signature = { mode: "skip" };
+    else if (args.phalaApi) signature = { mode: "phala-api", ...(args.phalaApiUrl === undefined ? {} : { url: args.phalaApiUrl }) };
+    else {
+      signature = {
+        mode: "local",
+        cacheDir: args.collateralCache ?? join(homedir(), ".cache", "dstack-governance", "collateral"),
+        ...(args.collateral === undefined ? {} : { collateral: await readJson(args.collateral, "--collateral") }),
+        ...(args.pccsUrl === undefined ? {} : { pccsUrl: args.pccsUrl }),
+        ...(args.intelPcs ? { provider: "intel" as const } : {}),
+        ...(args.acceptTcbStatus === undefined ? {} : { acceptedTcbStatuses: args.acceptTcbStatus.split(",").map((s) => s.trim()).filter(Boolean) }),
+      };
+    }
+    options.quoteSignature = signature;
+    const app = args.app === undefined ? undefined : parseAddress(args.app, "--app");
+    const kms = args.kms === undefined ? undefined : parseAddress(args.kms, "--kms");
+    let rpcUrl: string | undefined;
+    if (args.rpcUrl !== undefined) {
+      try {
+        rpcUrl = new URL(args.rpcUrl).toString();
+      } catch {
+        throw new InvalidInputError("--rpc-url: not a URL");
+      }
+    }
+
+    // The attestation: recorded, or fetched live with a fresh nonce.
+    let input: unknown;
+    let source: string;
+    if (args.bundle !== undefined) {
+      input = await readJson(args.bundle, "--bundle");
+      source = args.bundle;
+    } else {
+      const nonce = reportData?.kind === "nonce" ? reportData.nonce : randomBytes(32);
+      reportData ??= { kind: "nonce", nonce };
+      const live = await fetchLiveAttestation(args.url!, { style, nonce });
+      input = live.bundle;
+      source = live.urls.join(" + ");
+      if (!args.json) console.error(`fetched ${source} with nonce ${Buffer.from(nonce).toString("hex")}`);
+    }
+    if (reportData !== undefined) options.reportData = reportData;
+
+    if (!args.skipOnchain) {
+      const client: ChainClient = rpcUrl !== undefined ? createPublicClient({ transport: http(rpcUrl) }) : (await connectChain(hre)).publicClient;
+      options.onchain = { client, ...(app === undefined ? {} : { app }), ...(kms === undefined ? {} : { kms }) };
+    }
+
+    const { verdict } = await verifyAttestation(input, options);
+    return { ok: verdict.ok, data: { ...verdict }, lines: [`attestation: ${source}`, ...formatVerdict(verdict)] };
+  });
+}

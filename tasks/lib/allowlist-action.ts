@@ -1,0 +1,55 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { Address } from "viem";
+
+import { ALLOWLISTS, planAllowlistChange, readAllowlist, type AllowlistName } from "../../src/manage/allowlist-plan.js";
+import { InvalidInputError } from "../../src/util/errors.js";
+import type { Hex } from "../../src/util/hex.js";
+import { applyPlan } from "./apply-plan.js";
+import { parseAddress, parseBytes32List } from "./args.js";
+import { connectSigner } from "./connection.js";
+import { runCommand } from "./output.js";
+
+export interface SendArgs {
+  json: boolean;
+  dryRun: boolean;
+  from?: string;
+}
+
+/**
+ * The action of every "add/remove a bytes32 to/from an allowlist" task. `collect` reads
+ * and validates the values (from flags or files) before anything touches the chain.
+ */
+export function allowlistAction<A extends SendArgs & { app?: string; kms?: string }>(
+  list: AllowlistName,
+  action: "add" | "remove",
+  collect: (args: A) => Promise<Hex[]>,
+) {
+  const kind = ALLOWLISTS[list].kind;
+  return async (args: A, hre: HardhatRuntimeEnvironment): Promise<void> =>
+    runCommand(args.json, async () => {
+      const target: Address = kind === "app" ? parseAddress(args.app, "--app") : parseAddress(args.kms, "--kms");
+      const values = await collect(args);
+      const { publicClient, signer } = await connectSigner(hre, args.from);
+      const plan = await planAllowlistChange(publicClient, list, target, values, action);
+      const result = await applyPlan(publicClient, signer, plan, {
+        dryRun: args.dryRun,
+        confirm: async () => {
+          const states = await readAllowlist(publicClient, list, target, values);
+          const wrong = values.filter((_, i) => states[i] !== (action === "add"));
+          return wrong.length === 0
+            ? { ok: true, detail: `${values.length} value(s) ${action === "add" ? "allowed" : "not allowed"} on ${target}` }
+            : { ok: false, detail: `still ${action === "add" ? "not allowed" : "allowed"}: ${wrong.join(", ")}` };
+        },
+      });
+      return { ...result, data: { target, values, ...result.data } };
+    });
+}
+
+/** `collect` for tasks whose values come from one comma-separated bytes32 option. */
+export const fromOption =
+  <A>(option: keyof A & string, flag: string) =>
+  async (args: A): Promise<Hex[]> => {
+    const values = parseBytes32List(args[option] as string | undefined, flag);
+    if (values.length === 0) throw new InvalidInputError(`${flag} is required: one or more 0x-prefixed 32-byte values, comma-separated`);
+    return values;
+  };

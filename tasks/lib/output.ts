@@ -1,0 +1,57 @@
+import { redactUrlsInText } from "../../src/chain/rpc-url.js";
+import { DstackGovernanceError, InvalidInputError, describeError } from "../../src/util/errors.js";
+
+/** Exit codes shared by every task (documented in the README). */
+export const EXIT = { ok: 0, failed: 1, invalidInput: 2, chainError: 3 } as const;
+
+export interface CommandResult {
+  /** false for a negative answer (e.g. hash not allowed): exit code 1, not an error. */
+  ok: boolean;
+  /** The machine-readable result (`--json`). */
+  data: Record<string, unknown>;
+  /** The human-readable report. */
+  lines: string[];
+}
+
+/**
+ * Runs a task body and prints its result: human lines, or one JSON document with `--json`.
+ * Every error becomes one line on stderr (or `{ok:false,error}` in JSON) and an exit code,
+ * never a stack trace; URLs in messages are redacted so RPC keys do not leak.
+ */
+export async function runCommand(json: boolean, body: () => Promise<CommandResult>): Promise<void> {
+  try {
+    const result = await body();
+    if (json) console.log(JSON.stringify({ ok: result.ok, ...result.data }, jsonReplacer, 2));
+    else for (const line of result.lines) console.log(line);
+    process.exitCode = result.ok ? EXIT.ok : EXIT.failed;
+  } catch (error) {
+    const code = error instanceof DstackGovernanceError ? error.code : errorCodeOf(error);
+    const message = redactUrlsInText(error instanceof DstackGovernanceError ? error.message : describeError(error));
+    const details = error instanceof DstackGovernanceError && error.details !== undefined ? redactUrlsInText(error.details) : undefined;
+    if (json) {
+      console.log(JSON.stringify({ ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }, null, 2));
+    } else {
+      console.error(`Error: ${message}`);
+      if (details !== undefined) console.error(`  ${details}`);
+    }
+    process.exitCode = exitCodeOf(error);
+  }
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof InvalidInputError) return EXIT.invalidInput;
+  if (error instanceof DstackGovernanceError) {
+    return ["RPC_ERROR", "NO_CODE", "WRONG_CHAIN"].includes(error.code) ? EXIT.chainError : EXIT.failed;
+  }
+  // Hardhat's own errors (e.g. a missing configuration variable) are configuration problems.
+  return (error as { name?: unknown }).name === "HardhatError" ? EXIT.invalidInput : EXIT.failed;
+}
+
+function errorCodeOf(error: unknown): string {
+  return (error as { name?: unknown }).name === "HardhatError" ? "HARDHAT_CONFIG" : "UNEXPECTED";
+}
+
+/** JSON.stringify replacer: bigints as decimal strings. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
+}
