@@ -33,7 +33,7 @@ describe("app and KMS state readers", function () {
   let kmsDeployed: Awaited<ReturnType<typeof deployKmsProxy>>;
 
   before(async function () {
-    connection = await network.connect();
+    connection = await network.create();
     const { viem } = connection;
     const [ownerWallet, otherWallet] = await viem.getWalletClients();
     // Hardhat hands out lowercase addresses; the readers return checksummed ones.

@@ -46,7 +46,7 @@ describe("compose-hash history", function () {
   }
 
   before(async function () {
-    connection = await network.connect();
+    connection = await network.create();
     const { viem } = connection;
     publicClient = await viem.getPublicClient();
     const [wallet] = await viem.getWalletClients();

@@ -27,7 +27,7 @@ describe("scanLogs", function () {
   let expected: Array<[bigint, number]>;
 
   before(async function () {
-    connection = await network.connect();
+    connection = await network.create();
     const { viem, networkHelpers } = connection;
     const [owner] = await viem.getWalletClients();
     const publicClient = await viem.getPublicClient();
