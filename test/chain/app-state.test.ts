@@ -24,7 +24,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe("app and KMS state readers", function () {
-  let connection: Awaited<ReturnType<typeof network.connect>>;
+  let connection: Awaited<ReturnType<typeof network.create>>;
   let proxy: RpcProxy;
   let client: PublicClient;
   let owner: Address;

@@ -26,10 +26,10 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe("compose-hash history", function () {
-  let connection: Awaited<ReturnType<typeof network.connect>>;
+  let connection: Awaited<ReturnType<typeof network.create>>;
   let proxy: RpcProxy;
   let client: PublicClient;
-  let publicClient: Awaited<ReturnType<Awaited<ReturnType<typeof network.connect>>["viem"]["getPublicClient"]>>;
+  let publicClient: Awaited<ReturnType<Awaited<ReturnType<typeof network.create>>["viem"]["getPublicClient"]>>;
   let app: Address;
   let owner: Address;
   let deployBlock: bigint;

@@ -17,7 +17,7 @@ const events = dstackAppAbi.filter(
 const hash = (label: string): Hex => keccak256(toHex(label));
 
 describe("scanLogs", function () {
-  let connection: Awaited<ReturnType<typeof network.connect>>;
+  let connection: Awaited<ReturnType<typeof network.create>>;
   let proxy: RpcProxy;
   let client: PublicClient;
   let app: Address;

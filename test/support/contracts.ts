@@ -1,7 +1,7 @@
 import type { network } from "hardhat";
 import { encodeFunctionData, zeroHash, type Address, type Hex } from "viem";
 
-export type HardhatViem = Awaited<ReturnType<typeof network.connect>>["viem"];
+export type HardhatViem = Awaited<ReturnType<typeof network.create>>["viem"];
 
 export interface AppInitOptions {
   owner: Address;
