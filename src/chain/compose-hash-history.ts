@@ -8,6 +8,7 @@ import { chainIdOf } from "./app-state.js";
 import { NoCodeError, RpcError, toRpcError, type ChainClient } from "./errors.js";
 import { scanLogs, type ScanProgress } from "./log-scan.js";
 import { readContracts } from "./multicall.js";
+import { mapLimit } from "../util/map-limit.js";
 
 /**
  * The compose-hash allowlist of a DstackApp is a mapping, which cannot be enumerated on
@@ -299,18 +300,4 @@ async function rpc<T>(client: ChainClient, method: string, run: () => Promise<T>
   } catch (error) {
     throw toRpcError(client, method, error);
   }
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await run(items[index] as T);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, () => worker()));
-  return results;
 }

@@ -15,6 +15,7 @@ import { MULTICALL3_ADDRESS, multicall3Abi } from "../abi/multicall3.js";
 import { InvalidInputError, describeError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
 import { CallRevertedError, isRevertError, revertData, toRpcError, type ChainClient } from "./errors.js";
+import { mapLimit } from "../util/map-limit.js";
 
 /**
  * Batched reads. Multicall3 turns N `eth_call`s into one (fewer requests against rate
@@ -178,18 +179,4 @@ export function describeRevert(abi: Abi | readonly unknown[], data: Hex | undefi
   } catch {
     return `reverted with data ${data.length > 74 ? `${data.slice(0, 74)}…` : data}`;
   }
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await run(items[index] as T);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, () => worker()));
-  return results;
 }
