@@ -1,6 +1,7 @@
 import { task } from "hardhat/config";
-import { ArgumentType } from "hardhat/types/arguments";
 import type { TaskDefinition } from "hardhat/types/tasks";
+
+import { apply, flag, json, sending, str, type Builder } from "./lib/builders.js";
 
 /**
  * Every task of the toolkit, declared in one place. Each action lives in its own file
@@ -8,29 +9,6 @@ import type { TaskDefinition } from "hardhat/types/tasks";
  * loads no verifier or chain client code. Every task takes `--json`; state-changing
  * tasks also take `--dry-run` (simulate and print calldata, send nothing) and `--from`.
  */
-
-// The builders' generic types change with every option added; these helpers only add
-// options, so they are typed loosely and the actions declare their argument types.
-type Builder = any;
-
-const json = (b: Builder): Builder => b.addFlag({ name: "json", description: "Print one JSON document instead of text" });
-
-const sending = (b: Builder): Builder =>
-  json(b)
-    .addFlag({ name: "dryRun", description: "Validate and simulate, print the calldata, send nothing" })
-    .addOption({
-      name: "from",
-      description: "Sign with this configured account (default: the network's first account)",
-      type: ArgumentType.STRING_WITHOUT_DEFAULT,
-      defaultValue: undefined,
-    });
-
-const str = (name: string, description: string) => (b: Builder): Builder =>
-  b.addOption({ name, description, type: ArgumentType.STRING_WITHOUT_DEFAULT, defaultValue: undefined });
-
-const flag = (name: string, description: string) => (b: Builder): Builder => b.addFlag({ name, description });
-
-const apply = (b: Builder, ...steps: Array<(b: Builder) => Builder>): Builder => steps.reduce((acc, step) => step(acc), b);
 
 const app = str("app", "Address of the DstackApp (proxy)");
 const kms = str("kms", "Address of the DstackKms (proxy)");
