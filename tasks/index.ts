@@ -2,6 +2,7 @@ import { task } from "hardhat/config";
 import type { TaskDefinition } from "hardhat/types/tasks";
 
 import { apply, flag, json, sending, str, type Builder } from "./lib/builders.js";
+import { monitoringTasks } from "./monitoring-tasks.js";
 
 /**
  * Every task of the toolkit, declared in one place. Each action lives in its own file
@@ -177,4 +178,5 @@ export const tasks: TaskDefinition[] = [
     sending,
   ).setAction(() => import("./actions/set-kms-info.js"))
     .build(),
+  ...monitoringTasks,
 ];

@@ -18,10 +18,11 @@ export interface CommandResult {
  * Every error becomes one line on stderr (or `{ok:false,error}` in JSON) and an exit code,
  * never a stack trace; URLs in messages are redacted so RPC keys do not leak.
  */
-export async function runCommand(json: boolean, body: () => Promise<CommandResult>): Promise<void> {
+export async function runCommand(json: boolean, body: () => Promise<CommandResult>, options: { jsonLines?: boolean } = {}): Promise<void> {
+  const indent = options.jsonLines === true ? undefined : 2;
   try {
     const result = await body();
-    if (json) console.log(JSON.stringify({ ok: result.ok, ...result.data }, jsonReplacer, 2));
+    if (json) console.log(JSON.stringify({ ok: result.ok, ...result.data }, jsonReplacer, indent));
     else for (const line of result.lines) console.log(line);
     process.exitCode = result.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
@@ -29,7 +30,7 @@ export async function runCommand(json: boolean, body: () => Promise<CommandResul
     const message = redactUrlsInText(error instanceof DstackGovernanceError ? error.message : describeError(error));
     const details = error instanceof DstackGovernanceError && error.details !== undefined ? redactUrlsInText(error.details) : undefined;
     if (json) {
-      console.log(JSON.stringify({ ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }, null, 2));
+      console.log(JSON.stringify({ ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }, null, indent));
     } else {
       console.error(`Error: ${message}`);
       if (details !== undefined) console.error(`  ${details}`);
