@@ -17,8 +17,17 @@ export interface LiveFetchOptions {
   /** The fresh challenge that must appear in the quote's report data. */
   nonce: Uint8Array;
   timeoutMs?: number;
+  /** Largest response body read (default `MAX_LIVE_RESPONSE_BYTES`). */
+  maxResponseBytes?: number;
   fetch?: typeof fetch;
 }
+
+/**
+ * Largest response accepted from a CVM. A quote is a few KiB and an event log with its
+ * app-compose well under a MiB; the event-log parser stops at 16 Mi characters. The
+ * endpoint is untrusted, so its answer is bounded before it is buffered.
+ */
+export const MAX_LIVE_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /**
  * Fetches a live CVM's attestation with a fresh nonce as report data:
@@ -50,11 +59,42 @@ async function getJson(url: URL, options: LiveFetchOptions): Promise<unknown> {
   } catch (error) {
     throw new AttestationFetchError(`cannot fetch ${shown}: ${describeError(error)}`);
   }
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await readBody(response, options.maxResponseBytes ?? MAX_LIVE_RESPONSE_BYTES);
+  } catch (error) {
+    // A body cut off, timed out mid-way or too large: still a fetch error naming the URL.
+    throw new AttestationFetchError(`cannot read the answer of ${shown}: ${describeError(error)}`);
+  }
   if (!response.ok) throw new AttestationFetchError(`${shown} answered HTTP ${response.status}`, text.slice(0, 200));
   try {
     return JSON.parse(text);
   } catch {
     throw new AttestationFetchError(`${shown} did not return JSON`, text.slice(0, 200));
   }
+}
+
+/** The body as UTF-8 text, refusing (without buffering) more than `limit` bytes. */
+async function readBody(response: Response, limit: number): Promise<string> {
+  const tooLarge = () => new Error(`the answer is larger than ${limit} bytes`);
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }

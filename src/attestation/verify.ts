@@ -79,6 +79,19 @@ const ORDER = [
   "onchain-os-image",
 ];
 
+/** What each check needs to have passed first, nearest first (for the reason of a skip). */
+const DEPENDS_ON: Record<string, readonly string[]> = {
+  "report-data": ["quote-signature"],
+  "event-log-replay": ["quote-signature"],
+  "compose-hash": ["event-log-replay", "quote-signature"],
+  "mr-config-id": ["event-log-replay", "quote-signature"],
+  "os-measurements": ["quote-signature"],
+  "image-pinning": ["compose-hash", "event-log-replay", "quote-signature"],
+  "onchain-compose-hash": ["event-log-replay", "quote-signature"],
+  "onchain-app-registered": ["onchain-compose-hash", "event-log-replay", "quote-signature"],
+  "onchain-os-image": ["onchain-compose-hash", "event-log-replay", "quote-signature"],
+};
+
 /**
  * Verifies a dstack CVM attestation end to end: the quote's signature and TCB, the report
  * data, the event log's replay to RTMR0-3, the compose hash (served app-compose, event,
@@ -173,13 +186,24 @@ export async function verifyAttestation(
   if (options.onchain === "skip") {
     for (const id of ["onchain-compose-hash", "onchain-app-registered", "onchain-os-image"]) skip(id, "on-chain checks skipped on request");
   } else if (runtime !== undefined) {
-    const link = await onchainChecks(runtime, options.onchain);
-    for (const check of link.checks) put(check);
-    evidence.onchain = link.evidence;
+    try {
+      const link = await onchainChecks(runtime, options.onchain);
+      for (const check of link.checks) put(check);
+      evidence.onchain = link.evidence;
+    } catch (error) {
+      // e.g. a malformed `app`/`kms` option: still a verdict, with the reason.
+      const detail = `on-chain checks could not run: ${describeError(error)}`;
+      for (const id of ["onchain-compose-hash", ...(options.onchain.kms === undefined ? [] : ["onchain-app-registered", "onchain-os-image"])]) {
+        put({ id, status: "error", detail });
+      }
+    }
   }
 
-  // Anything not reached depends on something that failed: say which, as a skip.
-  const firstProblem = [...checks.values()].find((c) => c.status === "fail" || c.status === "error");
+  // Anything not reached depends on something that failed: say which, as a skip. The
+  // cause named is the check it depends on (not merely the first failure of the run), so
+  // the report points at the root cause.
+  const problem = (c: CheckResult | undefined) => c !== undefined && (c.status === "fail" || c.status === "error");
+  const firstProblem = [...checks.values()].find(problem);
   for (const id of ORDER) {
     if (checks.has(id)) continue;
     if (id === "os-measurements" && options.expectedMeasurements === undefined) continue;
@@ -187,7 +211,8 @@ export async function verifyAttestation(
       skip(id, "no KMS given");
       continue;
     }
-    skip(id, firstProblem === undefined ? "not applicable" : `not checked: ${firstProblem.id} did not pass`);
+    const cause = (DEPENDS_ON[id] ?? []).map((dependency) => checks.get(dependency)).find(problem) ?? firstProblem;
+    skip(id, cause === undefined ? "not applicable" : `not checked: ${cause.id} did not pass`);
   }
 
   const ordered = ORDER.map((id) => checks.get(id)).filter((c): c is CheckResult => c !== undefined);
@@ -221,8 +246,23 @@ export async function verifyAttestation(
   return { verdict, evidence };
 }
 
+const BUNDLE_SHAPES: ReadonlySet<unknown> = new Set(["bundle", "guest-agent", "phala-pair"]);
+
+/**
+ * An already-normalised bundle (from `normalizeBundle` / `fetchLiveAttestation`). Input
+ * parsed from a file can have the same keys, so the fields later code trusts to be
+ * strings are checked here; anything else goes through `normalizeBundle`'s validation.
+ */
 function isBundle(value: unknown): value is AttestationBundle {
-  return typeof value === "object" && value !== null && "shape" in value && "eventLog" in value && "quote" in value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    BUNDLE_SHAPES.has(v["shape"]) &&
+    "eventLog" in v &&
+    "quote" in v &&
+    (v["appCompose"] === undefined || typeof v["appCompose"] === "string") &&
+    (v["reportData"] === undefined || typeof v["reportData"] === "string")
+  );
 }
 
 async function checkQuoteSignature(

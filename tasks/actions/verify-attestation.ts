@@ -58,6 +58,14 @@ async function readJson(path: string, flag: string): Promise<unknown> {
   }
 }
 
+/** The bytes to ask a live CVM to put in REPORTDATA so that `expectation` can pass. */
+function challengeOf(expectation: ReportDataExpectation | undefined): Uint8Array | undefined {
+  if (expectation === undefined) return undefined;
+  if (expectation.kind === "nonce") return expectation.nonce;
+  if (expectation.kind === "sha256") return expectation.digest;
+  return expectation.reportData.length > 0 ? expectation.reportData : undefined;
+}
+
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     // Every flag is read and validated before any network request.
@@ -74,8 +82,16 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     }
 
     let reportData: ReportDataExpectation | undefined;
-    if (args.nonce !== undefined) reportData = { kind: "nonce", nonce: parseHexBytes(args.nonce, "--nonce") };
-    if (args.reportData !== undefined) reportData = { kind: "exact", reportData: parseHexBytes(args.reportData, "--report-data") };
+    if (args.nonce !== undefined) {
+      const nonce = parseHexBytes(args.nonce, "--nonce");
+      if (nonce.length === 0 || nonce.length > 64) throw new InvalidInputError(`--nonce: expected 1 to 64 bytes of hex, got ${nonce.length} bytes`);
+      reportData = { kind: "nonce", nonce };
+    }
+    if (args.reportData !== undefined) {
+      const exact = parseHexBytes(args.reportData, "--report-data");
+      if (exact.length > 64) throw new InvalidInputError(`--report-data: at most 64 bytes of hex, got ${exact.length} bytes`);
+      reportData = { kind: "exact", reportData: exact };
+    }
     if (args.reportDataSha256Of !== undefined) {
       const bytes = await readFile(args.reportDataSha256Of).catch((error: NodeJS.ErrnoException) => {
         throw new InvalidInputError(`--report-data-sha256-of: cannot read ${args.reportDataSha256Of} (${error.code ?? error.message})`);
@@ -109,6 +125,17 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     options.quoteSignature = signature;
     const app = args.app === undefined ? undefined : parseAddress(args.app, "--app");
     const kms = args.kms === undefined ? undefined : parseAddress(args.kms, "--kms");
+    if (args.url !== undefined) {
+      let url: URL | undefined;
+      try {
+        url = new URL(args.url);
+      } catch {
+        url = undefined;
+      }
+      if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+        throw new InvalidInputError("--url: expected the http(s) base URL of the CVM, e.g. https://<app-id>-8090.dstack.example.com");
+      }
+    }
     let rpcUrl: string | undefined;
     if (args.rpcUrl !== undefined) {
       try {
@@ -125,12 +152,14 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       input = await readJson(args.bundle, "--bundle");
       source = args.bundle;
     } else {
-      const nonce = reportData?.kind === "nonce" ? reportData.nonce : randomBytes(32);
-      reportData ??= { kind: "nonce", nonce };
-      const live = await fetchLiveAttestation(args.url!, { style, nonce });
+      // The challenge sent is what the quote must then carry: a fresh random nonce by
+      // default, else the expected report data (GetQuote zero-pads it to 64 bytes).
+      const challenge = challengeOf(reportData) ?? randomBytes(32);
+      reportData ??= { kind: "nonce", nonce: challenge };
+      const live = await fetchLiveAttestation(args.url!, { style, nonce: challenge });
       input = live.bundle;
       source = live.urls.join(" + ");
-      if (!args.json) console.error(`fetched ${source} with nonce ${Buffer.from(nonce).toString("hex")}`);
+      if (!args.json) console.error(`fetched ${source} with report data ${Buffer.from(challenge).toString("hex")}`);
     }
     if (reportData !== undefined) options.reportData = reportData;
 
