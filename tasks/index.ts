@@ -147,6 +147,7 @@ export const tasks: TaskDefinition[] = [
     flag("skipQuoteSignature", "Do not check the quote signature (explicitly offline)"),
     flag("skipOnchain", "Do not read the chain (explicitly offline)"),
     flag("requireMrConfigId", "Fail when MRCONFIGID does not bind the compose-hash (dstack >= 0.5.1)"),
+    str("html", "Also write a self-contained HTML report (verdict, checks with evidence, RTMR3 events, images) to this file"),
     json,
   ).setAction(() => import("./actions/verify-attestation.js")).build(),
 

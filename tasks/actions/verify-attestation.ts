@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -8,6 +8,7 @@ import { createPublicClient, http } from "viem";
 
 import { parseReferenceMeasurements, reportDataSha256Of, type ReportDataExpectation } from "../../src/attestation/bindings.js";
 import { fetchLiveAttestation, type EndpointStyle } from "../../src/attestation/live.js";
+import { renderVerdictHtml } from "../../src/attestation/report-html.js";
 import { formatVerdict } from "../../src/attestation/report-text.js";
 import { verifyAttestation, type QuoteSignatureMode, type VerifyAttestationOptions } from "../../src/attestation/verify.js";
 import type { ChainClient } from "../../src/chain/errors.js";
@@ -40,6 +41,7 @@ interface Args {
   skipQuoteSignature: boolean;
   skipOnchain: boolean;
   requireMrConfigId: boolean;
+  html?: string;
   json: boolean;
 }
 
@@ -168,7 +170,15 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       options.onchain = { client, ...(app === undefined ? {} : { app }), ...(kms === undefined ? {} : { kms }) };
     }
 
-    const { verdict } = await verifyAttestation(input, options);
-    return { ok: verdict.ok, data: { ...verdict }, lines: [`attestation: ${source}`, ...formatVerdict(verdict)] };
+    const { verdict, evidence } = await verifyAttestation(input, options);
+    const lines = [`attestation: ${source}`, ...formatVerdict(verdict)];
+    if (args.html !== undefined) {
+      // The page is written whatever the verdict: a failed verification is what most needs reading.
+      await writeFile(args.html, renderVerdictHtml(verdict, evidence, { source, generatedAt: new Date() })).catch((error: NodeJS.ErrnoException) => {
+        throw new InvalidInputError(`--html: cannot write ${args.html} (${error.code ?? error.message})`);
+      });
+      lines.push(`HTML report: ${args.html}`);
+    }
+    return { ok: verdict.ok, data: { ...verdict }, lines };
   });
 }
