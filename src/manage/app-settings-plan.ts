@@ -63,6 +63,14 @@ export async function readImplementation(client: PublicClient, proxy: Address): 
   return implementation;
 }
 
+/** Throws unless `app` is an app contract whose upgrades are not disabled. */
+export async function assertUpgradable(client: PublicClient, app: Address): Promise<void> {
+  await assertTarget(client, "app", app);
+  if (await readUpgradesDisabled(client, app)) {
+    throw new InvalidInputError(`--app: upgrades of ${app} are disabled for ever; it cannot be upgraded`);
+  }
+}
+
 /**
  * Plans `upgradeToAndCall` of an app proxy. The new implementation must have code and be
  * a UUPS implementation (its `proxiableUUID()` is the ERC-1967 slot), and upgrades must
@@ -74,10 +82,7 @@ export async function planUpgradeApp(
   newImplementation: Address,
   callData: Hex = "0x",
 ): Promise<ChangePlan> {
-  await assertTarget(client, "app", app);
-  if (await readUpgradesDisabled(client, app)) {
-    throw new InvalidInputError(`--app: upgrades of ${app} are disabled for ever; it cannot be upgraded`);
-  }
+  await assertUpgradable(client, app);
   const code = await client.getCode({ address: newImplementation });
   if (code === undefined || code === "0x") {
     throw new InvalidInputError(`--implementation: no contract at ${newImplementation}`);

@@ -24,7 +24,7 @@ export class NotOwnerError extends DstackGovernanceError {
 export class InsufficientFundsError extends DstackGovernanceError {
   override name = "InsufficientFundsError";
   constructor(signer: Address, balanceWei: bigint, neededWei: bigint) {
-    super("INSUFFICIENT_FUNDS", `signer ${signer} has ${formatEth(balanceWei)} ETH; the transaction needs about ${formatEth(neededWei)} ETH`);
+    super("INSUFFICIENT_FUNDS", `signer ${signer} has ${formatEth(balanceWei)}; the transaction needs about ${formatEth(neededWei)}`);
   }
 }
 
@@ -45,7 +45,9 @@ export class WrongChainError extends DstackGovernanceError {
 }
 
 function formatEth(wei: bigint): string {
+  // Six decimals would print a dust balance (1 wei) as "0 ETH", which reads as "empty".
+  if (wei > 0n && wei < 10n ** 12n) return `${wei} wei`;
   const whole = wei / 10n ** 18n;
   const fraction = (wei % 10n ** 18n).toString().padStart(18, "0").slice(0, 6).replace(/0+$/, "");
-  return fraction.length > 0 ? `${whole}.${fraction}` : whole.toString();
+  return `${fraction.length > 0 ? `${whole}.${fraction}` : whole.toString()} ETH`;
 }

@@ -25,20 +25,23 @@ export async function preflightDirect(publicClient: PublicClient, signer: Signer
   await assertSenderRole(publicClient, from, plan);
   const gas: bigint[] = [];
   for (const call of plan.calls) gas.push(await simulate(publicClient, from, call));
-  if (plan.calls.length > 0) {
-    const [fees, balance] = await Promise.all([
-      publicClient.estimateFeesPerGas().catch((error: unknown) => {
-        throw toRpcError(publicClient, "eth_feeHistory", error);
-      }),
-      publicClient.getBalance({ address: from }).catch((error: unknown) => {
-        throw toRpcError(publicClient, "eth_getBalance", error);
-      }),
-    ]);
-    const pricePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n;
-    const needed = gas.reduce((sum, g) => sum + g, 0n) * pricePerGas;
-    if (balance < needed) throw new InsufficientFundsError(from, balance, needed);
-  }
+  if (plan.calls.length > 0) await assertBalanceCovers(publicClient, from, gas.reduce((sum, g) => sum + g, 0n));
   return { gas };
+}
+
+/** Throws `InsufficientFundsError` unless `from` can pay `gas` at the current max fee per gas. */
+export async function assertBalanceCovers(publicClient: PublicClient, from: Address, gas: bigint): Promise<void> {
+  const [fees, balance] = await Promise.all([
+    publicClient.estimateFeesPerGas().catch((error: unknown) => {
+      throw toRpcError(publicClient, "eth_feeHistory", error);
+    }),
+    publicClient.getBalance({ address: from }).catch((error: unknown) => {
+      throw toRpcError(publicClient, "eth_getBalance", error);
+    }),
+  ]);
+  const pricePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n;
+  const needed = gas * pricePerGas;
+  if (balance < needed) throw new InsufficientFundsError(from, balance, needed);
 }
 
 /**
@@ -74,22 +77,31 @@ export async function executeDirect(
 
 async function assertSenderRole(publicClient: PublicClient, from: Address, plan: ChangePlan): Promise<void> {
   if (plan.sender.role === "anyone" || plan.calls.length === 0) return;
+  await assertSigner(publicClient, from, plan.target, plan.sender);
+}
+
+/**
+ * Throws `NotOwnerError` (naming the owner) unless `from` holds the role on `target`: its
+ * `owner()`, or the given pending owner. For checks that must happen before a plan exists.
+ */
+export async function assertSigner(publicClient: PublicClient, from: Address, target: Address, sender: ChangePlan["sender"]): Promise<void> {
+  if (sender.role === "anyone") return;
   let required: Address;
-  if (plan.sender.role === "pendingOwner" && plan.sender.address !== undefined) {
-    required = plan.sender.address;
+  if (sender.role === "pendingOwner" && sender.address !== undefined) {
+    required = sender.address;
   } else {
     required = getAddress(
-      (await publicClient.readContract({ address: plan.target, abi: dstackAppAbi, functionName: "owner" }).catch((error: unknown) => {
+      (await publicClient.readContract({ address: target, abi: dstackAppAbi, functionName: "owner" }).catch((error: unknown) => {
         throw toRpcError(publicClient, "eth_call", error);
       })) as Address,
     );
   }
-  if (required === from) return;
+  if (required === getAddress(from)) return;
   const code = await publicClient.getCode({ address: required }).catch((error: unknown) => {
     throw toRpcError(publicClient, "eth_getCode", error);
   });
-  const role = plan.sender.role === "pendingOwner" ? "pending owner" : "owner";
-  throw new NotOwnerError(from, required, role, plan.target, code !== undefined && code !== "0x");
+  const role = sender.role === "pendingOwner" ? "pending owner" : "owner";
+  throw new NotOwnerError(getAddress(from), required, role, target, code !== undefined && code !== "0x");
 }
 
 async function simulate(publicClient: PublicClient, from: Address, call: PlannedCall): Promise<bigint> {

@@ -8,7 +8,7 @@ import { runCommand } from "../lib/output.js";
 export default async function (args: { app?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const app = parseAddress(args.app, "--app");
-    const { publicClient } = await connectChain(hre);
+    const { publicClient } = await connectChain(hre, { readOnly: true });
     const info = await readAppInfo(publicClient, app);
     const [ownerCode, pendingCode] = await Promise.all([
       publicClient.getCode({ address: info.owner }),

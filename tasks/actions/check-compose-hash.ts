@@ -11,7 +11,7 @@ export default async function (args: ComposeSourceArgs & { app?: string; json: b
   await runCommand(args.json, async () => {
     const app = parseAddress(args.app, "--app");
     const sources = await collectComposeHashes(args);
-    const { publicClient, chainId } = await connectChain(hre);
+    const { publicClient, chainId } = await connectChain(hre, { readOnly: true });
     await assertAppContract(publicClient, app);
     const blockNumber = await publicClient.getBlockNumber();
     const allowed = await readAllowlist(publicClient, "compose-hash", app, sources.map((s) => s.composeHash));

@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { allImagesPinned, analyzeAppComposeImages, hashAppComposeBytes, readAppComposeFile } from "../../src/compose/index.js";
 import { InvalidInputError } from "../../src/util/errors.js";
-import { buildFromDockerCompose, type ComposeSourceArgs } from "../lib/compose-args.js";
+import { asFlagError, buildFromDockerCompose, type ComposeSourceArgs } from "../lib/compose-args.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args extends ComposeSourceArgs {
@@ -19,7 +19,9 @@ export default async function (args: Args, _hre: HardhatRuntimeEnvironment): Pro
     let source: string;
     const notes: string[] = [];
     if (args.appCompose !== undefined) {
-      bytes = await readAppComposeFile(args.appCompose);
+      bytes = await readAppComposeFile(args.appCompose).catch((error: unknown) => {
+        throw asFlagError(error, "--app-compose");
+      });
       source = args.appCompose;
     } else {
       const built = await buildFromDockerCompose(args);
@@ -28,7 +30,12 @@ export default async function (args: Args, _hre: HardhatRuntimeEnvironment): Pro
       if (!built.appCompose.kms_enabled) notes.push("kms_enabled is false: the CVM will not get keys from the KMS, so on-chain compose-hash governance does not apply (add --kms-enabled)");
     }
     const composeHash = hashAppComposeBytes(bytes);
-    const images = analyzeAppComposeImages(bytes, source);
+    let images: ReturnType<typeof analyzeAppComposeImages>;
+    try {
+      images = analyzeAppComposeImages(bytes, source);
+    } catch (error) {
+      throw asFlagError(error, args.appCompose !== undefined ? "--app-compose" : "--docker-compose");
+    }
     const pinned = allImagesPinned(images);
     const ok = pinned || !args.requirePinned;
     return {

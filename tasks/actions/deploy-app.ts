@@ -59,11 +59,11 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       app = getAddress(event.args.appId);
       transactions.push({ step: "deployAndRegisterApp", transactionHash: sent!.hash, gasUsed: sent!.gasUsed });
     } else {
-      const impl = await deployWith(connection, publicClient, signer, "DstackApp", []);
+      const impl = await deployWith(hre, connection, publicClient, signer, "DstackApp", []);
       implementation = impl.address;
       transactions.push({ step: "implementation", transactionHash: impl.transactionHash, gasUsed: impl.gasUsed });
       const initData = encodeFunctionData({ abi: dstackAppAbi, functionName: "initialize", args: initArgs });
-      const proxy = await deployWith(connection, publicClient, signer, "ERC1967Proxy", [implementation, initData]);
+      const proxy = await deployWith(hre, connection, publicClient, signer, "ERC1967Proxy", [implementation, initData]);
       transactions.push({ step: "proxy", transactionHash: proxy.transactionHash, gasUsed: proxy.gasUsed });
       app = proxy.address;
     }

@@ -33,12 +33,12 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const deployed: Record<string, { address: Address; transactionHash: string; gasUsed: bigint }> = {};
     let appImplementation: Address = givenImplementation ?? zeroAddress;
     if (givenImplementation === undefined && !args.noAppImplementation) {
-      deployed.appImplementation = await deployWith(connection, publicClient, signer, "DstackApp", []);
+      deployed.appImplementation = await deployWith(hre, connection, publicClient, signer, "DstackApp", []);
       appImplementation = deployed.appImplementation.address;
     }
-    deployed.kmsImplementation = await deployWith(connection, publicClient, signer, "DstackKms", []);
+    deployed.kmsImplementation = await deployWith(hre, connection, publicClient, signer, "DstackKms", []);
     const initData = encodeFunctionData({ abi: dstackKmsAbi, functionName: "initialize", args: [owner, appImplementation] });
-    deployed.kms = await deployWith(connection, publicClient, signer, "ERC1967Proxy", [deployed.kmsImplementation.address, initData]);
+    deployed.kms = await deployWith(hre, connection, publicClient, signer, "ERC1967Proxy", [deployed.kmsImplementation.address, initData]);
 
     const kms = deployed.kms.address;
     return {

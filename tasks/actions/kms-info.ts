@@ -11,7 +11,7 @@ const short = (hex: string) => (hex.length > 42 ? `${hex.slice(0, 42)}… (${(he
 export default async function (args: { kms?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const kms = parseAddress(args.kms, "--kms");
-    const { publicClient } = await connectChain(hre);
+    const { publicClient } = await connectChain(hre, { readOnly: true });
     await assertKmsContract(publicClient, kms);
     const info = await readKmsInfo(publicClient, kms);
     return {

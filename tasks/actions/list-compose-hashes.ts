@@ -34,7 +34,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     if (fromBlock !== undefined && toBlock !== undefined && fromBlock > toBlock) {
       throw new InvalidInputError(`--from-block ${fromBlock} is after --to-block ${toBlock}`);
     }
-    const { publicClient } = await connectChain(hre);
+    const { publicClient } = await connectChain(hre, { readOnly: true });
     await assertAppContract(publicClient, app);
 
     const options: ComposeHashHistoryOptions = {};

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
@@ -22,7 +23,10 @@ interface Args extends SendArgs {
 /** Hex given inline, or a file holding hex text or raw bytes. */
 async function hexOrFile(value: string | undefined, flag: string, kind: "hex-or-file" | "file"): Promise<Hex> {
   const given = requireOption(value, flag, kind === "file" ? "a file" : "hex, or a file holding it");
-  if (kind === "hex-or-file" && /^(0x)?[0-9a-fA-F]*$/.test(given.trim())) return toHex(parseHexBytes(given, flag));
+  // 0x-prefixed text is hex; bare hex digits are hex only when no such file exists (a
+  // quote saved as `./cafe` must be read, not taken for the two bytes 0xcafe).
+  if (kind === "hex-or-file" && /^0x[0-9a-fA-F]*$/i.test(given.trim())) return toHex(parseHexBytes(given, flag));
+  if (kind === "hex-or-file" && /^[0-9a-fA-F]+$/.test(given.trim()) && !existsSync(given)) return toHex(parseHexBytes(given, flag));
   const bytes = await readFile(given).catch((error: NodeJS.ErrnoException) => {
     throw new InvalidInputError(`${flag}: cannot read ${given} (${error.code ?? error.message})`);
   });

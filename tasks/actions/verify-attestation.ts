@@ -166,7 +166,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     if (reportData !== undefined) options.reportData = reportData;
 
     if (!args.skipOnchain) {
-      const client: ChainClient = rpcUrl !== undefined ? createPublicClient({ transport: http(rpcUrl) }) : (await connectChain(hre)).publicClient;
+      const client: ChainClient = rpcUrl !== undefined ? createPublicClient({ transport: http(rpcUrl) }) : (await connectChain(hre, { readOnly: true })).publicClient;
       options.onchain = { client, ...(app === undefined ? {} : { app }), ...(kms === undefined ? {} : { kms }) };
     }
 

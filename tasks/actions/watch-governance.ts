@@ -89,7 +89,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       if (args.follow && givenTo !== undefined) throw new InvalidInputError("--follow and --to-block exclude each other");
       const saved = args.cursor === undefined ? undefined : await readCursor(args.cursor);
 
-      const { publicClient, chainId } = await connectChain(hre);
+      const { publicClient, chainId } = await connectChain(hre, { readOnly: true });
       for (const c of contracts) {
         if (c.role === "app") await assertAppContract(publicClient, c.address);
         else await assertKmsContract(publicClient, c.address);

@@ -32,17 +32,27 @@ export async function runCommand(json: boolean, body: () => Promise<CommandResul
     if (json) {
       console.log(JSON.stringify({ ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }, null, indent));
     } else {
-      console.error(`Error: ${message}`);
-      if (details !== undefined) console.error(`  ${details}`);
+      // One line each, even when a library's details span several (a YAML parser's excerpt).
+      console.error(`Error: ${oneLine(message)}`);
+      if (details !== undefined && details.trim() !== "") console.error(`  ${oneLine(details)}`);
     }
     process.exitCode = exitCodeOf(error);
   }
 }
 
+function oneLine(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .join(" ");
+}
+
 function exitCodeOf(error: unknown): number {
   if (error instanceof InvalidInputError) return EXIT.invalidInput;
   if (error instanceof DstackGovernanceError) {
-    return ["RPC_ERROR", "NO_CODE", "WRONG_CHAIN"].includes(error.code) ? EXIT.chainError : EXIT.failed;
+    // LOG_SCAN_FAILED: the node refused eth_getLogs even for one block or answered inconsistently.
+    return ["RPC_ERROR", "NO_CODE", "WRONG_CHAIN", "LOG_SCAN_FAILED"].includes(error.code) ? EXIT.chainError : EXIT.failed;
   }
   // Hardhat's own errors (e.g. a missing configuration variable) are configuration problems.
   return (error as { name?: unknown }).name === "HardhatError" ? EXIT.invalidInput : EXIT.failed;

@@ -1,0 +1,262 @@
+/**
+ * The real CLI end to end: a `hardhat node` on a free loopback port, and the tasks run as
+ * separate `hardhat` processes against it (`--network localhost`, pointed at that port by
+ * the test-only config test/cli/hardhat.cli.config.ts through DSTACK_TEST_RPC_URL). Exit
+ * codes, stdout/stderr separation and `--json` documents are checked as a shell script or
+ * CI job would see them; chain state is re-read with an independent viem client.
+ *
+ * The CLI is started as `node <hardhat's bin>` — what `npx hardhat` resolves to — so that
+ * npm's own warnings cannot end up in the captured stderr and no npx process tree is left
+ * behind. Every child gets CI=true and no TTY. 12 processes in all (2 cores: ~2 s each).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
+
+import { dstackAppAbi } from "../../src/abi/dstack-app.js";
+import { dstackKmsAbi } from "../../src/abi/dstack-kms.js";
+
+const require = createRequire(import.meta.url);
+const HARDHAT_PACKAGE = require.resolve("hardhat/package.json");
+const HARDHAT_BIN = path.join(path.dirname(HARDHAT_PACKAGE), (JSON.parse(readFileSync(HARDHAT_PACKAGE, "utf8")) as { bin: { hardhat: string } }).bin.hardhat);
+const PROJECT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+const CLI_CONFIG = path.join("test", "cli", "hardhat.cli.config.ts");
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let spawned = 0;
+
+/** Runs `hardhat …args` as its own process; resolves when it exits. */
+function hardhat(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<CliResult> {
+  spawned += 1;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [HARDHAT_BIN, ...args], {
+      cwd: PROJECT,
+      env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`hardhat ${args.join(" ")} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function parseJson(result: CliResult): any {
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`stdout is not one JSON document (exit ${result.code}):\n${result.stdout}\n--- stderr\n${result.stderr}`);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function waitForChainId(url: string, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`hardhat node exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+        signal: AbortSignal.timeout(2_000),
+      });
+      const body = (await response.json()) as { result?: string };
+      if (typeof body.result === "string") return Number(BigInt(body.result));
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`hardhat node did not answer eth_chainId at ${url} within ${timeoutMs} ms:\n${log()}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+describe("CLI end to end (hardhat node + hardhat processes)", function () {
+  this.timeout(120_000);
+
+  let node: ChildProcess | undefined;
+  let nodeLog = "";
+  let port: number;
+  let url: string;
+  let client: PublicClient;
+  let dir: string;
+  let appCompose: string;
+  let composeHash: Hex;
+  let kms: Address;
+  let app: Address;
+  /** `--network localhost` of the test config, pointed at the node. */
+  const onNode = (args: string[]) => hardhat(["--config", CLI_CONFIG, "--network", "localhost", ...args], { DSTACK_TEST_RPC_URL: url });
+
+  before(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), "dstack-cli-"));
+    appCompose = path.join(dir, "app-compose.json");
+    copyFileSync(path.join(PROJECT, "examples", "app-compose.json"), appCompose);
+    composeHash = `0x${createHash("sha256").update(readFileSync(appCompose)).digest("hex")}`;
+
+    port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    spawned += 1;
+    node = spawn(process.execPath, [HARDHAT_BIN, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+      cwd: PROJECT,
+      env: { ...process.env, CI: "true", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    node.stdout!.on("data", (chunk: Buffer) => (nodeLog = (nodeLog + chunk.toString("utf8")).slice(-20_000)));
+    node.stderr!.on("data", (chunk: Buffer) => (nodeLog = (nodeLog + chunk.toString("utf8")).slice(-20_000)));
+    expect(await waitForChainId(url, node, () => nodeLog)).to.equal(31337);
+    client = createPublicClient({ transport: http(url, { retryCount: 0 }) }) as PublicClient;
+  });
+
+  after(async function () {
+    await stop(node);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    // Keep the machine's budget in view: this file must stay cheap on 2 cores.
+    expect(spawned).to.be.at.most(12);
+  });
+
+  it("compose-hash --app-compose --json: exit 0, the SHA-256 of the file, one JSON document on stdout", async function () {
+    const result = await hardhat(["compose-hash", "--app-compose", appCompose, "--json"]);
+    expect(result.code, result.stderr).to.equal(0);
+    const json = parseJson(result);
+    expect(json).to.include({ ok: true, composeHash, source: appCompose, allImagesPinned: true });
+    expect(result.stderr).to.equal("");
+  });
+
+  it("compose-hash --require-pinned on a mutable image: exit 1, the report still on stdout", async function () {
+    const compose = path.join(dir, "docker-compose.yaml");
+    writeFileSync(compose, "services:\n  app:\n    image: ghcr.io/example/app:latest\n");
+    const out = path.join(dir, "built.json");
+    const result = await hardhat(["compose-hash", "--docker-compose", compose, "--kms-enabled", "--out", out, "--require-pinned", "--json"]);
+    expect(result.code).to.equal(1);
+    const json = parseJson(result);
+    expect(json.ok).to.equal(false);
+    expect(json.allImagesPinned).to.equal(false);
+    expect(json.composeHash).to.equal(`0x${createHash("sha256").update(readFileSync(out)).digest("hex")}`);
+  });
+
+  it("deploy-kms --json: exit 0, the KMS has code and an app implementation", async function () {
+    const result = await onNode(["deploy-kms", "--json"]);
+    expect(result.code, result.stderr + result.stdout).to.equal(0);
+    const json = parseJson(result);
+    expect(json.chainId).to.equal(31337);
+    kms = getAddress(json.kms);
+    expect(getAddress(await client.readContract({ address: kms, abi: dstackKmsAbi, functionName: "appImplementation" }))).to.equal(getAddress(json.appImplementation));
+  });
+
+  it("deploy-app --kms --json: deployed through the factory and registered", async function () {
+    const result = await onNode(["deploy-app", "--kms", kms, "--allow-any-device", "--json"]);
+    expect(result.code, result.stderr + result.stdout).to.equal(0);
+    app = getAddress(parseJson(result).app);
+    expect(await client.readContract({ address: kms, abi: dstackKmsAbi, functionName: "registeredApps", args: [app] })).to.equal(true);
+    expect(await client.readContract({ address: app, abi: dstackAppAbi, functionName: "allowAnyDevice" })).to.equal(true);
+  });
+
+  it("add-compose-hash --app-compose: one transaction, the file's hash allowed; a re-run sends nothing", async function () {
+    const before = await client.getBlockNumber({ cacheTime: 0 });
+    const first = await onNode(["add-compose-hash", "--app", app, "--app-compose", appCompose, "--json"]);
+    expect(first.code, first.stderr + first.stdout).to.equal(0);
+    const json = parseJson(first);
+    expect(json).to.include({ ok: true, sent: true, confirmed: true });
+    expect(json.values).to.deep.equal([composeHash]);
+    expect(json.transactions).to.have.length(1);
+    expect(await client.getBlockNumber({ cacheTime: 0 })).to.equal(before + 1n);
+    expect(await client.readContract({ address: app, abi: dstackAppAbi, functionName: "allowedComposeHashes", args: [composeHash] })).to.equal(true);
+
+    const again = await onNode(["add-compose-hash", "--app", app, "--app-compose", appCompose]);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout.trim()).to.equal(`= ${composeHash}: compose hash already allowed; nothing to send`);
+    expect(await client.getBlockNumber({ cacheTime: 0 })).to.equal(before + 1n);
+  });
+
+  it("check-compose-hash: exit 0 for the allowed hash, exit 1 for another", async function () {
+    const allowed = await onNode(["check-compose-hash", "--app", app, "--app-compose", appCompose]);
+    expect(allowed.code, allowed.stderr).to.equal(0);
+    expect(allowed.stdout).to.match(new RegExp(`^ALLOWED {5}${composeHash} \\(${appCompose.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\) on app ${app}, chain 31337, block \\d+\\n$`));
+    const other = `0x${"ab".repeat(32)}`;
+    const notAllowed = await onNode(["check-compose-hash", "--app", app, "--hash", other, "--json"]);
+    expect(notAllowed.code).to.equal(1);
+    expect(parseJson(notAllowed).results).to.deep.equal([{ composeHash: other, source: "--hash", allowed: false }]);
+  });
+
+  it("list-compose-hashes --json: the add with its block and tx, cross-checked; progress only on stderr", async function () {
+    const result = await onNode(["list-compose-hashes", "--app", app, "--json"]);
+    expect(result.code, result.stderr).to.equal(0);
+    const json = parseJson(result);
+    expect(json.allowed).to.deep.equal([composeHash]);
+    expect(json.initializedInRange).to.equal(true);
+    expect(json.crossCheck.mismatches).to.deep.equal([]);
+    const [record] = json.hashes;
+    expect(record.composeHash).to.equal(composeHash);
+    expect(record.events).to.have.length(1);
+    const receipt = await client.getTransactionReceipt({ hash: record.events[0].transactionHash });
+    expect(record.events[0]).to.include({ action: "added", blockNumber: receipt.blockNumber.toString() });
+    expect(getAddress(receipt.to!)).to.equal(app);
+    expect(result.stderr).to.match(/^scanning blocks \d+\.\.\d+: 100% /m);
+  });
+
+  it("a network configured for another chain id: exit 3, nothing sent", async function () {
+    const before = await client.getBlockNumber({ cacheTime: 0 });
+    const result = await hardhat(["--config", CLI_CONFIG, "--network", "wrongchain", "add-compose-hash", "--app", app, "--hash", `0x${"cd".repeat(32)}`], {
+      DSTACK_TEST_RPC_URL: url,
+    });
+    expect(result.code).to.equal(3);
+    expect(result.stdout).to.equal("");
+    expect(result.stderr.trim()).to.equal("Error: connected to chain 31337, expected chain 1");
+    expect(await client.getBlockNumber({ cacheTime: 0 })).to.equal(before);
+  });
+
+  it("RPC unreachable after the node is killed: exit 3, the URL in the message without its credentials", async function () {
+    await stop(node);
+    const key = "0123456789abcdef0123456789abcdef";
+    const result = await hardhat(["--config", CLI_CONFIG, "--network", "localhost", "check-compose-hash", "--app", app, "--hash", composeHash], {
+      DSTACK_TEST_RPC_URL: `http://ci-user:ci-secret@127.0.0.1:${port}/v3/${key}`,
+    });
+    expect(result.code).to.equal(3);
+    expect(result.stdout).to.equal("");
+    const [first] = result.stderr.split("\n");
+    expect(first).to.equal(`Error: RPC eth_chainId failed at http://127.0.0.1:${port}/v3/***: cannot reach network "localhost"`);
+    expect(result.stderr).to.not.include(key);
+    expect(result.stderr).to.not.include("ci-secret");
+    expect(result.stderr).to.not.match(/^\s+at /m);
+  });
+});
