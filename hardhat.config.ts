@@ -9,6 +9,7 @@ import hardhatViem from "@nomicfoundation/hardhat-viem";
 import hardhatViemAssertions from "@nomicfoundation/hardhat-viem-assertions";
 import { configVariable, defineConfig } from "hardhat/config";
 
+import forkSnapshot, { rpcUrlOrSnapshot } from "./hardhat-plugins/fork-snapshot/index.js";
 import { tasks } from "./tasks/index.js";
 
 // solc cannot be downloaded on every machine this project runs on (CI, air-gapped
@@ -27,6 +28,7 @@ export default defineConfig({
     hardhatIgnitionViem,
     hardhatKeystore,
     hardhatVerify,
+    forkSnapshot,
   ],
   tasks,
   solidity: {
@@ -57,6 +59,20 @@ export default defineConfig({
       type: "http",
       chainType: "l1",
       url: "http://127.0.0.1:8545",
+    },
+    // Sepolia forked at a pinned block: through SEPOLIA_RPC_URL when it is set (environment
+    // or keystore), otherwise offline from the recorded snapshot, served on 127.0.0.1 by a
+    // server that starts on demand (hardhat-plugins/fork-snapshot). The block must be the
+    // snapshot's (scripts/record-snapshot.ts prints it); Prague, as Sepolia at that block.
+    sepoliaFork: {
+      type: "edr-simulated",
+      chainType: "l1",
+      chainId: 11155111,
+      hardfork: "prague",
+      forking: {
+        url: rpcUrlOrSnapshot("SEPOLIA_RPC_URL", "fork/sepolia-snapshot.json"),
+        blockNumber: 8_891_712,
+      },
     },
     sepolia: {
       type: "http",
