@@ -18,4 +18,14 @@ export const monitoringTasks: TaskDefinition[] = [
     str("confirmations", "Only read blocks this far behind the head (default 0)"),
     json,
   ).setAction(() => import("./actions/watch-governance.js")).build(),
+  apply(
+    task("monitor", "Verify a list of live CVMs every interval: JSON lines, a table, and webhook notifications on changes"),
+    // Not `--config`: that is Hardhat's own global option (the hardhat.config file).
+    str("monitorConfig", "The monitor configuration (YAML: targets, interval, concurrency, webhook)"),
+    flag("once", "Run one round and exit: 0 when every target passed, 1 otherwise (for cron and CI)"),
+    str("out", "Append one JSON line per target per round to this file"),
+    str("interval", "Override the configured interval (seconds, or 30s / 5m / 1h)"),
+    str("concurrency", "Override the configured number of targets verified at once"),
+    flag("json", "Print one JSON line per target per round, then a summary line, instead of tables"),
+  ).setAction(() => import("./actions/monitor.js")).build(),
 ];

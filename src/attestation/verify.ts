@@ -8,7 +8,7 @@ import { checkComposeHash, checkMeasurements, checkMrConfigId, checkReportData, 
 import { normalizeBundle, type AttestationBundle } from "./bundle.js";
 import { fetchCollateral, parseCollateral, type QuoteCollateral } from "./collateral.js";
 import { parseEventLog, type EventLogEntry } from "./event-log.js";
-import { checkOnchainLink, type OnchainEvidence } from "./onchain.js";
+import { checkOnchainLink, type OnchainEvidence, type OnchainLinkChecker } from "./onchain.js";
 import { verifyQuoteWithPhalaApi } from "./phala-api.js";
 import { decodeQuoteInput, parseTdxQuote, type TdxQuote } from "./quote.js";
 import { verifyQuoteSignature } from "./quote-signature.js";
@@ -42,8 +42,12 @@ export interface VerifyAttestationOptions {
   appCompose?: string;
   /** Fail, rather than skip, when MRCONFIGID carries no compose-hash binding. */
   requireMrConfigIdBinding?: boolean;
-  /** Where to read `allowedComposeHashes`; `"skip"` makes an offline run explicit. */
-  onchain: { client: ChainClient; app?: Address; kms?: Address } | "skip";
+  /**
+   * Where to read `allowedComposeHashes`; `"skip"` makes an offline run explicit. With
+   * `batch` (a ticket of an `OnchainBatch` on the same chain), the reads are handed to it
+   * and made together with those of other verifications instead of by this one.
+   */
+  onchain: { client: ChainClient; app?: Address; kms?: Address; batch?: OnchainLinkChecker } | "skip";
   fetch?: typeof fetch;
 }
 
@@ -298,7 +302,7 @@ async function checkQuoteSignature(
   return { id: "quote-signature", status: result.status, detail: `${result.detail} (${source})`, tcbStatus: result.tcbStatus ?? null, advisoryIds: result.advisoryIds ?? [] };
 }
 
-async function onchainChecks(runtime: DstackRuntimeEvents, onchain: { client: ChainClient; app?: Address; kms?: Address }) {
+async function onchainChecks(runtime: DstackRuntimeEvents, onchain: { client: ChainClient; app?: Address; kms?: Address; batch?: OnchainLinkChecker }) {
   const attested = runtime.appId === null ? null : getAddress(toHex(runtime.appId));
   let app: Address;
   if (onchain.app !== undefined) {
@@ -311,10 +315,11 @@ async function onchainChecks(runtime: DstackRuntimeEvents, onchain: { client: Ch
   } else {
     return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: "the event log has no app-id event; give the app contract address explicitly" }], evidence: undefined };
   }
-  return checkOnchainLink(onchain.client, {
+  const input = {
     app,
     composeHash: toHex(runtime.composeHash) as Hex,
     osImageHash: runtime.osImageHash === null ? null : (toHex(runtime.osImageHash) as Hex),
     ...(onchain.kms === undefined ? {} : { kms: onchain.kms }),
-  });
+  };
+  return onchain.batch !== undefined ? onchain.batch.check(input) : checkOnchainLink(onchain.client, input);
 }
