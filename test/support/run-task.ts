@@ -20,7 +20,7 @@ export interface TaskRun {
   exitCode: number | undefined;
   stdout: string;
   stderr: string;
-  /** stdout parsed as one JSON document, when the run had `json: true`. */
+  /** stdout parsed as one JSON document (or, for streaming tasks, an array of its JSON lines), when the run had `json: true`. */
   json: any;
 }
 
@@ -70,7 +70,12 @@ export async function runTask(hre: HardhatRuntimeEnvironment, name: string, opti
     try {
       json = JSON.parse(stdout);
     } catch {
-      throw new Error(`runTask: --json output of ${name} is not one JSON document:\n${stdout}\n--- stderr\n${stderr}`);
+      // Streaming tasks (watch-governance, monitor) print JSON lines: one document per line.
+      try {
+        json = stdout.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
+      } catch {
+        throw new Error(`runTask: --json output of ${name} is neither one JSON document nor JSON lines:\n${stdout}\n--- stderr\n${stderr}`);
+      }
     }
   }
   return { exitCode, stdout, stderr, json };
