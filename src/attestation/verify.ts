@@ -321,5 +321,16 @@ async function onchainChecks(runtime: DstackRuntimeEvents, onchain: { client: Ch
     osImageHash: runtime.osImageHash === null ? null : (toHex(runtime.osImageHash) as Hex),
     ...(onchain.kms === undefined ? {} : { kms: onchain.kms }),
   };
-  return onchain.batch !== undefined ? onchain.batch.check(input) : checkOnchainLink(onchain.client, input);
+  const link = await (onchain.batch !== undefined ? onchain.batch.check(input) : checkOnchainLink(onchain.client, input));
+  // The allowlist gates a boot only when the CVM takes its keys from the KMS; say so when not.
+  const provider = (runtime.keyProvider?.json as { name?: unknown } | undefined)?.name;
+  if (provider !== "kms") {
+    const what = runtime.keyProvider === null ? "the event log has no key-provider event" : `the key provider is ${JSON.stringify(provider ?? runtime.keyProvider.text)}, not the KMS`;
+    link.checks = link.checks.map((check) =>
+      check.id === "onchain-compose-hash" && check.status === "pass"
+        ? { ...check, detail: `${check.detail}; note: ${what}, so no on-chain decision was enforced when this CVM booted` }
+        : check,
+    );
+  }
+  return link;
 }
