@@ -1,0 +1,141 @@
+import { createRequire } from "node:module";
+
+import { encodeDeployData, encodeFunctionData, getAddress, zeroAddress, type Abi, type Address, type Hex, type PublicClient } from "viem";
+
+import { isRevertError, toRpcError } from "../chain/errors.js";
+import { TransactionRevertedError } from "../manage/errors.js";
+import { assertBalanceCovers, type SignerClient } from "../manage/send-direct.js";
+import { InvalidInputError } from "../util/errors.js";
+import { safeAbi, safeProxyFactoryAbi } from "./abi/safe.js";
+import { revertReason } from "./simulate.js";
+import type { SafeContracts } from "./safe-contracts.js";
+
+export interface Deployed {
+  address: Address;
+  transactionHash: Hex;
+  gasUsed: bigint;
+}
+
+/**
+ * Deploys contract bytecode with the signer: simulated first (a revert or a balance that
+ * does not cover the estimate sends nothing), then sent and waited for.
+ */
+export async function deployBytecode(
+  client: PublicClient,
+  signer: SignerClient,
+  contract: { label: string; abi: Abi; bytecode: Hex; args?: readonly unknown[] },
+): Promise<Deployed> {
+  const data = encodeDeployData({ abi: contract.abi, bytecode: contract.bytecode, args: (contract.args ?? []) as unknown[] });
+  const hash = await sendChecked(client, signer, { data, summary: `deploy ${contract.label}` });
+  const receipt = await client.waitForTransactionReceipt({ hash }).catch((error: unknown) => {
+    throw toRpcError(client, "eth_getTransactionReceipt", error);
+  });
+  if (receipt.status !== "success" || receipt.contractAddress == null) {
+    throw new TransactionRevertedError(`deploy ${contract.label}`, `transaction ${hash} reverted in block ${receipt.blockNumber}`);
+  }
+  return { address: getAddress(receipt.contractAddress), transactionHash: hash, gasUsed: receipt.gasUsed };
+}
+
+/** Simulates, checks the balance, sends; returns the transaction hash. */
+export async function sendChecked(client: PublicClient, signer: SignerClient, tx: { to?: Address; data: Hex; value?: bigint; summary: string }): Promise<Hex> {
+  const from = getAddress(signer.account.address);
+  let gas: bigint;
+  try {
+    gas = await client.estimateGas({ account: from, ...(tx.to === undefined ? {} : { to: tx.to }), data: tx.data, value: tx.value ?? 0n });
+  } catch (error) {
+    if (isRevertError(error)) throw new TransactionRevertedError(tx.summary, revertReason(error));
+    throw toRpcError(client, "eth_estimateGas", error);
+  }
+  await assertBalanceCovers(client, from, gas);
+  return signer
+    .sendTransaction({ account: signer.account, chain: signer.chain, ...(tx.to === undefined ? {} : { to: tx.to }), data: tx.data, value: tx.value ?? 0n, gas: (gas * 12n) / 10n })
+    .catch((error: unknown) => {
+      throw toRpcError(client, "eth_sendTransaction", error);
+    });
+}
+
+const SAFE_ARTIFACTS: Record<keyof SafeContracts, string> = {
+  safeSingletonAddress: "Safe.sol/Safe.json",
+  safeProxyFactoryAddress: "proxies/SafeProxyFactory.sol/SafeProxyFactory.json",
+  multiSendAddress: "libraries/MultiSend.sol/MultiSend.json",
+  multiSendCallOnlyAddress: "libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json",
+  fallbackHandlerAddress: "handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json",
+  signMessageLibAddress: "libraries/SignMessageLib.sol/SignMessageLib.json",
+  createCallAddress: "libraries/CreateCall.sol/CreateCall.json",
+  simulateTxAccessorAddress: "accessors/SimulateTxAccessor.sol/SimulateTxAccessor.json",
+};
+
+/** An artifact of `@safe-global/safe-contracts` (v1.4.1), by its path under `contracts/`. */
+export function safeArtifact(path: string): { contractName: string; abi: Abi; bytecode: Hex; deployedBytecode: Hex } {
+  const require = createRequire(import.meta.url);
+  return require(`@safe-global/safe-contracts/build/artifacts/contracts/${path}`) as { contractName: string; abi: Abi; bytecode: Hex; deployedBytecode: Hex };
+}
+
+/**
+ * Deploys the Safe v1.4.1 contracts from the `@safe-global/safe-contracts` artifacts (the
+ * same bytecode as the canonical deployments, so the code hashes match): for a local
+ * chain, where the canonical deployments do not exist.
+ */
+export async function deploySafeContracts(
+  client: PublicClient,
+  signer: SignerClient,
+  onDeployed?: (key: keyof SafeContracts, deployed: Deployed) => void,
+): Promise<{ contracts: SafeContracts; deployed: Record<keyof SafeContracts, Deployed> }> {
+  const deployed = {} as Record<keyof SafeContracts, Deployed>;
+  for (const [key, path] of Object.entries(SAFE_ARTIFACTS) as Array<[keyof SafeContracts, string]>) {
+    const artifact = safeArtifact(path);
+    deployed[key] = await deployBytecode(client, signer, { label: `${artifact.contractName} (Safe 1.4.1)`, abi: artifact.abi, bytecode: artifact.bytecode });
+    onDeployed?.(key, deployed[key]);
+  }
+  const contracts = Object.fromEntries(Object.entries(deployed).map(([key, value]) => [key, value.address])) as unknown as SafeContracts;
+  return { contracts, deployed };
+}
+
+/**
+ * Creates a Safe proxy (owners, threshold, the compatibility fallback handler) through the
+ * proxy factory with `createProxyWithNonce`; the address is deterministic in the
+ * owners, threshold and salt nonce.
+ */
+export async function deploySafe(
+  client: PublicClient,
+  signer: SignerClient,
+  contracts: Pick<SafeContracts, "safeSingletonAddress" | "safeProxyFactoryAddress" | "fallbackHandlerAddress">,
+  owners: readonly Address[],
+  threshold: bigint,
+  saltNonce: bigint,
+): Promise<Deployed> {
+  if (owners.length === 0) throw new InvalidInputError("--owners: at least one owner is needed");
+  if (new Set(owners.map((owner) => getAddress(owner))).size !== owners.length) throw new InvalidInputError("--owners: an owner is listed twice");
+  if (threshold < 1n || threshold > BigInt(owners.length)) {
+    throw new InvalidInputError(`--threshold: must be between 1 and the number of owners (${owners.length})`);
+  }
+  for (const key of ["safeSingletonAddress", "safeProxyFactoryAddress"] as const) {
+    const code = await client.getCode({ address: contracts[key] }).catch((error: unknown) => {
+      throw toRpcError(client, "eth_getCode", error);
+    });
+    if (code === undefined || code === "0x") {
+      throw new InvalidInputError(`--safe-contracts: no contract at ${contracts[key]} (${key}); deploy them with \`npx hardhat deploy-safe-contracts\``);
+    }
+  }
+  const setup = encodeFunctionData({
+    abi: safeAbi,
+    functionName: "setup",
+    args: [owners.map((owner) => getAddress(owner)), threshold, zeroAddress, "0x", contracts.fallbackHandlerAddress, zeroAddress, 0n, zeroAddress],
+  });
+  const args = [contracts.safeSingletonAddress, setup, saltNonce] as const;
+  let predicted: Address;
+  try {
+    const { result } = await client.simulateContract({ account: signer.account, address: contracts.safeProxyFactoryAddress, abi: safeProxyFactoryAbi, functionName: "createProxyWithNonce", args });
+    predicted = getAddress(result);
+  } catch (error) {
+    if (isRevertError(error)) throw new TransactionRevertedError("create the Safe", `${revertReason(error)} (a Safe with these owners, threshold and --salt-nonce may already exist)`);
+    throw toRpcError(client, "eth_call", error);
+  }
+  const data = encodeFunctionData({ abi: safeProxyFactoryAbi, functionName: "createProxyWithNonce", args });
+  const hash = await sendChecked(client, signer, { to: contracts.safeProxyFactoryAddress, data, summary: "create the Safe" });
+  const receipt = await client.waitForTransactionReceipt({ hash }).catch((error: unknown) => {
+    throw toRpcError(client, "eth_getTransactionReceipt", error);
+  });
+  if (receipt.status !== "success") throw new TransactionRevertedError("create the Safe", `transaction ${hash} reverted in block ${receipt.blockNumber}`);
+  return { address: predicted, transactionHash: hash, gasUsed: receipt.gasUsed };
+}

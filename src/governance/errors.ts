@@ -1,0 +1,83 @@
+import { DstackGovernanceError } from "../util/errors.js";
+
+/**
+ * The typed errors of the governance routes. Each message is one line naming the file,
+ * flag or address at fault; none carries a key or a signature's secret (signatures are
+ * public once made, but they are never needed in a message either).
+ */
+
+/**
+ * The route's executor (the signer, a Safe or a timelock) is not who must make the change:
+ * the owner (or pending owner) is someone else. Same code as the direct route's
+ * `NotOwnerError`, so scripts test one code.
+ */
+export class RouteNotAuthorizedError extends DstackGovernanceError {
+  override name = "RouteNotAuthorizedError";
+  constructor(message: string) {
+    super("NOT_OWNER", message);
+  }
+}
+
+/** A proposal or operation file does not match itself: edited, corrupted or forged. */
+export class ProposalMismatchError extends DstackGovernanceError {
+  override name = "ProposalMismatchError";
+  constructor(message: string, details?: string) {
+    super("PROPOSAL_MISMATCH", message, details === undefined ? {} : { details });
+  }
+}
+
+/** A signature does not recover to who it claims, or the signer is not a current owner. */
+export class InvalidSignatureError extends DstackGovernanceError {
+  override name = "InvalidSignatureError";
+  constructor(message: string) {
+    super("INVALID_SIGNATURE", message);
+  }
+}
+
+/** The local signer may not sign for this Safe (not an owner). */
+export class NotSafeOwnerError extends DstackGovernanceError {
+  override name = "NotSafeOwnerError";
+  constructor(message: string) {
+    super("NOT_SAFE_OWNER", message);
+  }
+}
+
+/** Fewer valid owner signatures than the Safe's threshold. */
+export class ThresholdNotMetError extends DstackGovernanceError {
+  override name = "ThresholdNotMetError";
+  constructor(message: string) {
+    super("THRESHOLD_NOT_MET", message);
+  }
+}
+
+/** The proposal's nonce was already used (executed or replaced), or is not next in line. */
+export class SafeNonceError extends DstackGovernanceError {
+  override name = "SafeNonceError";
+  constructor(message: string) {
+    super("SAFE_NONCE", message);
+  }
+}
+
+/** The address is not a contract of the expected kind (a Safe, a timelock). */
+export class NotGovernanceContractError extends DstackGovernanceError {
+  override name = "NotGovernanceContractError";
+  constructor(message: string, details?: string) {
+    super("NOT_GOVERNANCE_CONTRACT", message, details === undefined ? {} : { details });
+  }
+}
+
+/** A timelock operation is not in the state the command needs (not ready, done, unknown). */
+export class OperationStateError extends DstackGovernanceError {
+  override name = "OperationStateError";
+  constructor(message: string) {
+    super("OPERATION_STATE", message);
+  }
+}
+
+/** A Safe transaction service refused or could not be reached. */
+export class TransactionServiceError extends DstackGovernanceError {
+  override name = "TransactionServiceError";
+  constructor(message: string, details?: string) {
+    super("TRANSACTION_SERVICE", message, details === undefined ? {} : { details });
+  }
+}

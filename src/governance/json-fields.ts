@@ -1,0 +1,72 @@
+import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+
+import { InvalidInputError } from "../util/errors.js";
+
+/**
+ * Strict readers for the fields of the JSON files the governance commands exchange
+ * (proposals, timelock operations). A missing or mistyped field is an `InvalidInputError`
+ * naming the file and the field, never a silently defaulted value.
+ */
+export class JsonFields {
+  constructor(
+    private readonly object: Record<string, unknown>,
+    /** What is being read, for messages: `--proposal proposal.json`. */
+    readonly where: string,
+  ) {}
+
+  static of(value: unknown, where: string): JsonFields {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidInputError(`${where}: expected a JSON object`);
+    return new JsonFields(value as Record<string, unknown>, where);
+  }
+
+  has(key: string): boolean {
+    return this.object[key] !== undefined;
+  }
+
+  raw(key: string): unknown {
+    return this.object[key];
+  }
+
+  private fail(key: string, expected: string): never {
+    const got = this.object[key];
+    throw new InvalidInputError(`${this.where}: field "${key}" must be ${expected}${got === undefined ? " (missing)" : ""}`);
+  }
+
+  string(key: string): string {
+    const value = this.object[key];
+    return typeof value === "string" ? value : this.fail(key, "a string");
+  }
+
+  address(key: string): Address {
+    const value = this.object[key];
+    return typeof value === "string" && isAddress(value, { strict: false }) ? getAddress(value) : this.fail(key, "a 0x-prefixed 20-byte address");
+  }
+
+  hex(key: string, bytes?: number): Hex {
+    const value = this.object[key];
+    if (typeof value !== "string" || !isHex(value, { strict: true }) || value.length % 2 !== 0) return this.fail(key, "0x-prefixed hex");
+    if (bytes !== undefined && value.length !== 2 + bytes * 2) return this.fail(key, `${bytes} bytes of 0x-prefixed hex`);
+    return value.toLowerCase() as Hex;
+  }
+
+  /** A non-negative integer given as a decimal string (JSON numbers lose precision). */
+  uint(key: string): bigint {
+    const value = this.object[key];
+    return typeof value === "string" && /^\d+$/.test(value) ? BigInt(value) : this.fail(key, "a non-negative integer as a decimal string");
+  }
+
+  integer(key: string): number {
+    const value = this.object[key];
+    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : this.fail(key, "a non-negative integer");
+  }
+
+  boolean(key: string): boolean {
+    const value = this.object[key];
+    return typeof value === "boolean" ? value : this.fail(key, "true or false");
+  }
+
+  array(key: string): unknown[] {
+    const value = this.object[key];
+    return Array.isArray(value) ? value : this.fail(key, "an array");
+  }
+}

@@ -1,0 +1,73 @@
+import apiKitModule from "@safe-global/api-kit";
+
+import { describeError } from "../util/errors.js";
+import { TransactionServiceError } from "./errors.js";
+import type { SafeProposal } from "./proposal.js";
+import type { OwnerSignature } from "./signatures.js";
+
+/**
+ * Talks to a Safe transaction service (Safe{Wallet}'s backend, or a self-hosted one) with
+ * `@safe-global/api-kit`: proposes a transaction with its first signature, or adds a
+ * confirmation. `url` is the service's API base (e.g. `https://safe-transaction-sepolia.safe.global/api`);
+ * Safe's hosted `api.safe.global` needs an API key.
+ */
+export interface ServiceOptions {
+  url: string;
+  chainId: number;
+  apiKey?: string;
+}
+
+// api-kit ships ESM at run time but CommonJS-flavoured types: under node16 resolution its
+// default export types as the module object. Take the class from wherever it is.
+type SafeApiKit = InstanceType<typeof apiKitModule.default>;
+const SafeApiKitClass = ((apiKitModule as unknown as { default?: typeof apiKitModule.default }).default ?? apiKitModule) as typeof apiKitModule.default;
+
+function client(options: ServiceOptions): SafeApiKit {
+  try {
+    return new SafeApiKitClass({ chainId: BigInt(options.chainId), txServiceUrl: options.url, ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) });
+  } catch (error) {
+    throw new TransactionServiceError(`--propose-to-service: ${describeError(error)}`);
+  }
+}
+
+/** Posts a new proposal (the proposer's signature included) to the service. */
+export async function proposeToService(options: ServiceOptions, proposal: SafeProposal, signature: OwnerSignature): Promise<void> {
+  await call(options, "propose the transaction", () =>
+    client(options).proposeTransaction({
+      safeAddress: proposal.safe,
+      safeTransactionData: {
+        to: proposal.to,
+        value: proposal.value,
+        data: proposal.data,
+        operation: proposal.operation,
+        safeTxGas: proposal.safeTxGas,
+        baseGas: proposal.baseGas,
+        gasPrice: proposal.gasPrice,
+        gasToken: proposal.gasToken,
+        refundReceiver: proposal.refundReceiver,
+        nonce: Number(proposal.nonce),
+      },
+      safeTxHash: proposal.safeTxHash,
+      senderAddress: signature.signer,
+      senderSignature: signature.signature,
+      origin: "dstack-governance",
+    }),
+  );
+}
+
+/** Adds an owner's confirmation (signature) of a proposal the service already has. */
+export async function confirmOnService(options: ServiceOptions, safeTxHash: string, signature: OwnerSignature): Promise<void> {
+  await call(options, "add the confirmation", () => client(options).confirmTransaction(safeTxHash, signature.signature));
+}
+
+async function call(options: ServiceOptions, what: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    const reason = describeError(error);
+    throw new TransactionServiceError(
+      `the Safe transaction service at ${options.url} did not ${what}: ${typeof status === "number" ? `HTTP ${status}: ` : ""}${reason}`,
+    );
+  }
+}
