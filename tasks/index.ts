@@ -1,6 +1,7 @@
 import { task } from "hardhat/config";
 import type { TaskDefinition } from "hardhat/types/tasks";
 
+import { governanceTasks } from "./governance-tasks.js";
 import { apply, flag, json, sending, str, type Builder } from "./lib/builders.js";
 import { monitoringTasks } from "./monitoring-tasks.js";
 
@@ -180,4 +181,5 @@ export const tasks: TaskDefinition[] = [
   ).setAction(() => import("./actions/set-kms-info.js"))
     .build(),
   ...monitoringTasks,
+  ...governanceTasks,
 ];

@@ -2,6 +2,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress, type Address, type Hex } from "viem";
 
 import { assertUpgradable, planUpgradeApp, readImplementation } from "../../src/manage/app-settings-plan.js";
+import { assertRouteSender } from "../../src/governance/route-authorization.js";
+import { parseRoute } from "../../src/governance/route.js";
 import { assertSigner } from "../../src/manage/send-direct.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { parseHexBytes, toHex } from "../../src/util/hex.js";
@@ -33,7 +35,8 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       );
     }
 
-    const { connection, publicClient, signer } = await connectSigner(hre, args.from);
+    const route = parseRoute(args);
+    const { connection, publicClient, signer, networkName } = await connectSigner(hre, args.from);
     let implementation: Address;
     let deployed: { address: Address; transactionHash: Hex; gasUsed: bigint } | undefined;
     if (given !== undefined) {
@@ -43,7 +46,9 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       // deployed, so a refused upgrade (not an app, upgrades disabled, signer not the
       // owner, no funds) sends nothing at all.
       await assertUpgradable(publicClient, app);
-      await assertSigner(publicClient, getAddress(signer.account.address), app, { role: "owner" });
+      // On a governance route the Safe or timelock must be the owner; the signer only deploys.
+      await assertRouteSender(publicClient, app, { role: "owner" }, route, getAddress(signer.account.address));
+      if (route.kind === "direct") await assertSigner(publicClient, getAddress(signer.account.address), app, { role: "owner" });
       deployed = await deployWith(hre, connection, publicClient, signer, "DstackApp", []);
       implementation = deployed.address;
       console.error(`deployed DstackApp implementation ${implementation} (tx ${deployed.transactionHash})`);
@@ -52,6 +57,8 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const plan = await planUpgradeApp(publicClient, app, implementation, callData);
     const result = await applyPlan(publicClient, signer, plan, {
       dryRun: args.dryRun,
+      route,
+      networkName,
       confirm: async () => {
         const now = await readImplementation(publicClient, app);
         return { ok: now === getAddress(implementation), detail: `implementation is ${now}` };

@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { Address } from "viem";
 
+import { parseRoute, type RouteArgs } from "../../src/governance/route.js";
 import { ALLOWLISTS, planAllowlistChange, readAllowlist, type AllowlistName } from "../../src/manage/allowlist-plan.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import type { Hex } from "../../src/util/hex.js";
@@ -9,7 +10,8 @@ import { parseAddress, parseBytes32List } from "./args.js";
 import { connectSigner } from "./connection.js";
 import { runCommand } from "./output.js";
 
-export interface SendArgs {
+/** The options of every state-changing task (see the `sending` builder), route options included. */
+export interface SendArgs extends RouteArgs {
   json: boolean;
   dryRun: boolean;
   from?: string;
@@ -28,11 +30,14 @@ export function allowlistAction<A extends SendArgs & { app?: string; kms?: strin
   return async (args: A, hre: HardhatRuntimeEnvironment): Promise<void> =>
     runCommand(args.json, async () => {
       const target: Address = kind === "app" ? parseAddress(args.app, "--app") : parseAddress(args.kms, "--kms");
+      const route = parseRoute(args);
       const values = await collect(args);
-      const { publicClient, signer } = await connectSigner(hre, args.from);
+      const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
       const plan = await planAllowlistChange(publicClient, list, target, values, action);
       const result = await applyPlan(publicClient, signer, plan, {
         dryRun: args.dryRun,
+        route,
+        networkName,
         confirm: async () => {
           const states = await readAllowlist(publicClient, list, target, values);
           const wrong = values.filter((_, i) => states[i] !== (action === "add"));

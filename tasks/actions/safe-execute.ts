@@ -1,0 +1,66 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import { getAddress } from "viem";
+
+import { readTextFile } from "../../src/governance/files.js";
+import { checkProposalIntegrity, parseProposal, proposalOperationId } from "../../src/governance/proposal.js";
+import { networkFlag, operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";
+import { assertThreshold, executeProposal, simulateExecution } from "../../src/governance/safe-execute.js";
+import { checkProposal } from "../../src/governance/safe-proposal-check.js";
+import { timelockExecuteHint } from "../../src/governance/timelock-action.js";
+import { readOperationStatus } from "../../src/governance/timelock-state.js";
+import { requireOption } from "../lib/args.js";
+import { connectSigner } from "../lib/connection.js";
+import { runCommand } from "../lib/output.js";
+
+interface Args {
+  proposal?: string;
+  dryRun: boolean;
+  from?: string;
+  json: boolean;
+}
+
+/**
+ * Executes a Safe proposal once enough owners signed: every check of `safe-sign` again
+ * (the file, the Safe's hash, the nonce is the next one, each signature from a current
+ * owner), then the threshold, a simulation, and `execTransaction` from the signer (who
+ * pays the gas and need not be an owner).
+ */
+export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
+  await runCommand(args.json, async () => {
+    const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
+    const where = `--proposal ${path}`;
+    const proposal = parseProposal(await readTextFile(path, "--proposal"), where);
+    checkProposalIntegrity(proposal, where);
+    const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
+    const checked = await checkProposal(publicClient, proposal, where, "execute");
+    assertThreshold(checked, where);
+    const signers = checked.signatures.map((entry) => entry.signer);
+    const shown = [...proposalLines(proposal, checked.safe), ...signatureLines(signers, checked.safe.threshold, checked.missing)];
+    const base = { safe: checked.safe.address, nonce: proposal.nonce, safeTxHash: proposal.safeTxHash, actions: proposal.actions, signatures: signers };
+    if (args.dryRun) {
+      const { gas } = await simulateExecution(publicClient, getAddress(signer.account.address), proposal, checked);
+      return {
+        ok: true,
+        data: { ...base, sent: false, dryRun: true, gasEstimate: gas },
+        lines: [...shown, `dry run: execTransaction simulated from ${signer.account.address} (gas ${gas}); nothing sent`],
+      };
+    }
+    const executed = await executeProposal(publicClient, signer, proposal, checked, where);
+    const lines = [
+      ...shown,
+      `✔ executed Safe transaction ${proposal.safeTxHash}`,
+      `  tx ${executed.transactionHash}, block ${executed.blockNumber}, gas used ${executed.gasUsed}`,
+      "  events:",
+      ...executed.events.map((entry) => `    ${entry.address}: ${entry.event}`),
+    ];
+    const data: Record<string, unknown> = { ...base, sent: true, transaction: executed };
+    const id = proposalOperationId(proposal);
+    if (id !== undefined && proposal.timelock !== undefined) {
+      const status = await readOperationStatus(publicClient, proposal.timelock.timelock, id);
+      data.timelock = { address: proposal.timelock.timelock, operationId: id, state: status.state, readyAt: status.readyAt };
+      const hint = await timelockExecuteHint(publicClient, proposal.timelock.timelock, path, { signer: getAddress(signer.account.address), safe: checked.safe.address, network: networkFlag(networkName) });
+      lines.push(`timelock operation ${id}: ${operationStatusLine(status)}`, `next: once ready, ${hint}`);
+    }
+    return { ok: true, data, lines };
+  });
+}
