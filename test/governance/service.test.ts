@@ -1,0 +1,103 @@
+/**
+ * `--propose-to-service`: the proposal (and later confirmations) go to a Safe transaction
+ * service through @safe-global/api-kit. A loopback HTTP server stands in for the service
+ * and records what it receives; a refusal is reported with the service's status.
+ */
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { expect } from "chai";
+import type { Address } from "viem";
+
+import { bytes32, chain, expectError, freshApp, freshSafe, readProposal, restoreChainAfter, run, safeContractsFile, workDir } from "./fixture.js";
+
+interface Received {
+  method: string;
+  url: string;
+  body: Record<string, unknown>;
+}
+
+describe("governance: posting to a Safe transaction service (loopback stand-in)", function () {
+  restoreChainAfter();
+  const dir = workDir("dstack-gov-service-");
+  const received: Received[] = [];
+  let refuse = false;
+  let server: Server;
+  let url: string;
+  let accounts: Address[];
+  let safe: Address;
+  let app: Address;
+
+  before(async function () {
+    server = createServer((request, response) => {
+      let text = "";
+      request.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+      request.on("end", () => {
+        received.push({ method: request.method ?? "", url: request.url ?? "", body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) });
+        if (refuse) {
+          response.writeHead(422, { "content-type": "application/json" });
+          response.end(JSON.stringify({ nonFieldErrors: ["Tx with nonce 0 for safe already executed"] }));
+          return;
+        }
+        response.writeHead(201, { "content-type": "application/json" });
+        response.end("");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+    ({ accounts } = await chain());
+    const safeContracts = await safeContractsFile(dir);
+    safe = await freshSafe(safeContracts, [accounts[0]!, accounts[1]!, accounts[2]!], 2);
+    app = (await freshApp({ owner: safe })).address;
+  });
+  after(async function () {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    dir.cleanup();
+  });
+
+  it("the proposal is posted with its safeTxHash and the proposer's signature; safe-sign posts the confirmation", async function () {
+    const file = dir.file("posted.json");
+    const result = await run("add-compose-hash", { app, hash: bytes32("service"), via: "safe", safe, proposalOut: file, proposeToService: url, json: true });
+    expect(result.exitCode, result.stdout + result.stderr).to.equal(0);
+    expect(result.json.service).to.equal(url);
+    const proposal = readProposal(file);
+    expect(received).to.have.length(1);
+    expect(received[0]).to.deep.include({ method: "POST", url: `/api/v2/safes/${safe}/multisig-transactions/` });
+    expect(received[0]!.body).to.deep.equal({
+      to: proposal.to,
+      value: "0",
+      data: proposal.data,
+      operation: 0,
+      safeTxGas: "0",
+      baseGas: "0",
+      gasPrice: "0",
+      gasToken: proposal.gasToken,
+      refundReceiver: proposal.refundReceiver,
+      nonce: 0,
+      contractTransactionHash: proposal.safeTxHash,
+      sender: accounts[0],
+      signature: proposal.signatures[0]!.signature,
+      origin: "dstack-governance",
+    });
+
+    const signed = await run("safe-sign", { proposal: file, from: accounts[1], proposeToService: url });
+    expect(signed.exitCode, signed.stderr).to.equal(0);
+    expect(received).to.have.length(2);
+    expect(received[1]).to.deep.include({ method: "POST", url: `/api/v1/multisig-transactions/${proposal.safeTxHash}/confirmations/` });
+    expect(received[1]!.body).to.deep.equal({ signature: readProposal(file).signatures[1]!.signature });
+  });
+
+  it("a refusal by the service is an error with its status; the signed proposal file is still written", async function () {
+    refuse = true;
+    try {
+      const file = dir.file("refused.json");
+      const result = await run("add-compose-hash", { app, hash: bytes32("refused"), via: "safe", safe, proposalOut: file, proposeToService: url });
+      expectError(result, 1, /the Safe transaction service at http:\/\/127\.0\.0\.1:\d+\/api did not propose the transaction: HTTP 422: .*already executed/);
+      expect(existsSync(file)).to.equal(true);
+      expect(readProposal(file).signatures).to.have.length(1);
+    } finally {
+      refuse = false;
+    }
+  });
+});
