@@ -375,7 +375,12 @@ await send(deployer, kmsCall("registerApp", [ATTESTED_APP_ID]), "KMS: registerAp
 await eoaStep("added", [4], 3_000n);
 await idle(900n);
 await send(deployer, kmsCall("removeOsImageHash", [osImages.retired]), "KMS: retire OS image dstack-0.5.2");
-await idle(1_500n);
+// The removal is scheduled half a delay before the fork block, so that at the fork block
+// it is still waiting: the fork tests see it pending, then ready after time travel.
+const REMOVAL_LEAD_BLOCKS = TIMELOCK_MIN_DELAY / BigInt(SLOT_SECONDS) / 2n;
+const beforeRemoval = await latest();
+if (beforeRemoval.number + REMOVAL_LEAD_BLOCKS >= FORK_BLOCK) throw new Error(`the set-up ran too close to the fork block (${beforeRemoval.number})`);
+await idle(FORK_BLOCK - REMOVAL_LEAD_BLOCKS - beforeRemoval.number);
 const removeV20 = appCall(safeApp, "removeComposeHash", [safeHashes[0]!.hash]).data;
 const saltRemove = keccak256(toHex("vault remove v2.0.0"));
 const scheduled = await safeExec(timelock, timelockCall("schedule", [safeApp, 0n, removeV20, zeroHash, saltRemove, TIMELOCK_MIN_DELAY]), "Safe → timelock.schedule(app safe: removeComposeHash vault v2.0.0)");
@@ -386,6 +391,7 @@ if (head.number >= FORK_BLOCK) throw new Error(`the set-up ran past the fork blo
 await idle(FORK_BLOCK - head.number);
 const forkHead = await latest();
 if (forkHead.number !== FORK_BLOCK) throw new Error(`expected to stop at ${FORK_BLOCK}, got ${forkHead.number}`);
+if (scheduledBlock.timestamp + TIMELOCK_MIN_DELAY <= forkHead.timestamp) throw new Error("the scheduled removal would already be ready at the fork block");
 log(`fork block ${forkHead.number} at ${new Date(Number(forkHead.timestamp) * 1000).toISOString()}`);
 
 const allowedEoa = [eoaHashes[2]!.hash, eoaHashes[3]!.hash, eoaHashes[4]!.hash];
