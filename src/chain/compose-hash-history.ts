@@ -235,9 +235,14 @@ function mismatchReason(
 }
 
 /**
- * The block in which `address` got its code, by binary search on `eth_getCode` over
+ * The block in which `address` got its code, by a search on `eth_getCode` over
  * `[0, toBlock]` (about log2(head) requests). Needs historical state, i.e. an archive node
  * for old blocks. Assumes the code was not removed and redeployed in between.
+ *
+ * The search descends by powers of two from the last block known to have no code, so the
+ * blocks it reads depend on the deployment block and the head's bit length only, not on
+ * the head itself: on a fork whose head has moved on (blocks mined locally), it reads the
+ * same historical blocks as at the fork block, which a recorded snapshot holds.
  */
 export async function findDeploymentBlock(
   client: ChainClient,
@@ -268,16 +273,15 @@ export async function findDeploymentBlock(
     }
   };
   if (!(await hasCode(head))) throw new NoCodeError(target, await chainIdOf(client), head);
-  let low = options.fromBlock ?? 0n;
-  if (await hasCode(low)) return low;
-  // Invariant: no code at `low`, code at `high`.
-  let high = head;
-  while (high - low > 1n) {
-    const middle = (low + high) / 2n;
-    if (await hasCode(middle)) high = middle;
-    else low = middle;
+  let empty = options.fromBlock ?? 0n;
+  if (await hasCode(empty)) return empty;
+  // Invariant: no code at `empty`, code at `head` (so at every block from the deployment on).
+  // A probe at or past the head is known to have code and is not sent.
+  for (let step = 1n << BigInt(Math.max(head.toString(2).length - 1, 0)); step > 0n; step >>= 1n) {
+    const probe = empty + step;
+    if (probe < head && !(await hasCode(probe))) empty = probe;
   }
-  return high;
+  return empty + 1n;
 }
 
 function compareEvents(a: ComposeHashEvent | undefined, b: ComposeHashEvent | undefined): number {

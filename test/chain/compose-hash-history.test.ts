@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { createPublicClient, getAddress, http, keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
+import { createPublicClient, custom, getAddress, http, keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
 
 import { MULTICALL3_ADDRESS } from "../../src/abi/multicall3.js";
 import { findDeploymentBlock, readComposeHashHistory } from "../../src/chain/compose-hash-history.js";
@@ -204,5 +204,67 @@ describe("compose-hash history", function () {
     const error = await rejection(readComposeHashHistory(client, app, { fromBlock: deployBlock, initialChunkSize: 50 }));
     expect(error).to.be.instanceOf(RpcError);
     expect((error as RpcError).method).to.equal("eth_getLogs");
+  });
+});
+
+describe("findDeploymentBlock: the search itself (a chain answered from a table)", function () {
+  const CONTRACT = getAddress("0x00000000000000000000000000000000000000c0");
+  /** A client whose `eth_getCode` answers "code from block `deployedAt` on", recording each block read. */
+  function chainWithCodeFrom(deployedAt: bigint, head: bigint) {
+    const reads: bigint[] = [];
+    const client = createPublicClient({
+      transport: custom({
+        async request({ method, params }: { method: string; params?: unknown }) {
+          if (method === "eth_blockNumber") return toHex(head);
+          if (method === "eth_chainId") return "0x1";
+          if (method === "eth_getCode") {
+            const block = BigInt((params as [Address, Hex])[1]);
+            if (block > head) throw new Error(`read past the head: block ${block} > ${head}`);
+            reads.push(block);
+            return block >= deployedAt ? "0x6080" : "0x";
+          }
+          throw new Error(`unexpected ${method}`);
+        },
+      }),
+    });
+    return { client, reads };
+  }
+
+  it("finds the deployment block for every deployment and head of small chains, in at most bit-length(head) + 2 reads", async function () {
+    for (let head = 0n; head <= 40n; head += 1n) {
+      for (let deployedAt = 0n; deployedAt <= head; deployedAt += 1n) {
+        const { client, reads } = chainWithCodeFrom(deployedAt, head);
+        expect(await findDeploymentBlock(client, CONTRACT), `deployed at ${deployedAt}, head ${head}`).to.equal(deployedAt);
+        expect(reads.length, `reads for deployed at ${deployedAt}, head ${head}`).to.be.at.most(head.toString(2).length + 2);
+      }
+      const { client } = chainWithCodeFrom(head + 1n, head);
+      expect(await rejection(findDeploymentBlock(client, CONTRACT))).to.be.instanceOf(NoCodeError);
+    }
+  });
+
+  it("starts at fromBlock, and finds deployments on a realistic chain height", async function () {
+    for (const deployedAt of [1n, 8_836_107n, 8_891_711n, 8_891_712n]) {
+      const { client, reads } = chainWithCodeFrom(deployedAt, 8_891_712n);
+      expect(await findDeploymentBlock(client, CONTRACT)).to.equal(deployedAt);
+      expect(reads.length).to.be.at.most(26);
+    }
+    const { client, reads } = chainWithCodeFrom(8_836_107n, 8_891_712n);
+    expect(await findDeploymentBlock(client, CONTRACT, { fromBlock: 8_800_000n })).to.equal(8_836_107n);
+    expect(reads.every((block) => block >= 8_800_000n)).to.equal(true);
+  });
+
+  it("reads the same historical blocks whatever the head, once the head has moved on (a fork with locally mined blocks)", async function () {
+    const forkBlock = 8_891_712n;
+    for (const deployedAt of [4_000_000n, 8_836_107n, 8_891_000n]) {
+      const atFork = chainWithCodeFrom(deployedAt, forkBlock);
+      await findDeploymentBlock(atFork.client, CONTRACT);
+      const recorded = new Set(atFork.reads.filter((block) => block < forkBlock));
+      for (const mined of [1n, 2n, 100n, 7_201n]) {
+        const later = chainWithCodeFrom(deployedAt, forkBlock + mined);
+        expect(await findDeploymentBlock(later.client, CONTRACT)).to.equal(deployedAt);
+        const historical = later.reads.filter((block) => block < forkBlock);
+        expect(historical.filter((block) => !recorded.has(block)), `blocks read with ${mined} blocks mined that the fork-block search did not read`).to.deep.equal([]);
+      }
+    }
   });
 });
