@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import hre from "hardhat";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import { encodeAbiParameters, getAddress, keccak256, parseEther, toHex, type Address, type Hex } from "viem";
+import { encodeAbiParameters, getAddress, keccak256, toHex, type Address, type Hex } from "viem";
 
 import { removeForkCacheOnExit, startTrackedServer } from "../../src/fork/on-demand.js";
 import { slotKey } from "../../src/fork/snapshot.js";
@@ -18,59 +18,30 @@ import {
   ROOT,
   TDX_LITE_FIXTURE,
   hasFixture,
-  isLive,
+  impersonate as impersonateOnFork,
   runTask,
   scenario,
-  sepoliaForkHre,
   snapshot,
   snapshotJson,
+  useFork,
+  type ForkConnection as Connection,
   type HistoryEntry,
 } from "./support.js";
-
-type Connection = Awaited<ReturnType<HardhatRuntimeEnvironment["network"]["getOrCreate"]>>;
 
 const NEW_HASH: Hex = keccak256(toHex("fork test: a compose hash that was never allowed"));
 /** Storage slot of `allowedComposeHashes[hash]` (mapping at slot 0 of DstackApp). */
 const allowedSlot = (hash: Hex) => keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }], [hash, 0n]));
 
 describe("Sepolia fork: governance tasks on the recorded chain", function () {
+  const fork = useFork();
   let runtime: HardhatRuntimeEnvironment;
   let connection: Connection;
-
-  before(async function () {
-    console.log(
-      isLive
-        ? "      fork: forking LIVE Sepolia through SEPOLIA_RPC_URL at the pinned block"
-        : "      fork: offline, from fork/sepolia-snapshot.json (live Sepolia not run: SEPOLIA_RPC_URL is unset, as in CI)",
-    );
-    runtime = await sepoliaForkHre();
-    connection = await runtime.network.getOrCreate();
-    if (isLive) {
-      const publicClient = await connection.viem.getPublicClient();
-      const code = await publicClient.getCode({ address: scenario.kms.address });
-      if (code === undefined) {
-        console.log(
-          `      skipped: the snapshot's KMS ${scenario.kms.address} has no code on live Sepolia at block ${snapshot.blockNumber}; ` +
-            "the committed snapshot comes from a local reproduction — re-record one from Sepolia (README, Fork testing) to test live",
-        );
-        this.skip();
-      }
-    }
+  before(() => {
+    runtime = fork.runtime();
+    connection = fork.connection();
   });
 
-  let restore: (() => Promise<void>) | undefined;
-  beforeEach(async () => {
-    const saved = await connection.networkHelpers.takeSnapshot();
-    restore = () => saved.restore();
-  });
-  afterEach(async () => {
-    await restore?.();
-  });
-
-  async function impersonate(account: Address) {
-    await connection.networkHelpers.impersonateAccount(account);
-    await connection.networkHelpers.setBalance(account, parseEther("10"));
-  }
+  const impersonate = (account: Address) => impersonateOnFork(connection, account);
   async function allowed(app: Address, hash: Hex) {
     const contract = await connection.viem.getContractAt("DstackApp", app);
     return contract.read.allowedComposeHashes([hash]);

@@ -35,7 +35,20 @@ export interface Scenario {
   kms: { address: Address; owner: Address; osImages: { allowed: Hex[]; removed: Hex[] } };
   apps: {
     eoa: { address: Address; owner: Address; allowed: Hex[]; history: HistoryEntry[] };
-    safe: { address: Address; owner: Address; allowed: Hex[]; history: HistoryEntry[] };
+    safe: {
+      address: Address;
+      owner: Address;
+      allowed: Hex[];
+      history: HistoryEntry[];
+      safe: { address: Address; nonce: number; owners: Address[]; threshold: number; version: string };
+      timelock: {
+        address: Address;
+        minDelay: number;
+        proposers: Address[];
+        executors: Address[];
+        pending: Array<{ target: Address; data: Hex; predecessor: Hex; salt: Hex; scheduledInBlock: string; readyAt: string }>;
+      };
+    };
     attested: { address: Address; owner: Address; composeHash: Hex; osImageHash: Hex };
   };
 }
@@ -106,4 +119,76 @@ export async function runTask(runtime: HardhatRuntimeEnvironment, name: string, 
     }
   }
   return { exitCode, stdout, stderr: err.join("\n"), json };
+}
+
+export type ForkConnection = Awaited<ReturnType<HardhatRuntimeEnvironment["network"]["getOrCreate"]>>;
+
+/**
+ * Call inside a `describe` of the fork suite: connects to `sepoliaFork` (saying whether it
+ * runs offline or live), skips the suite on live Sepolia when the snapshot's contracts are
+ * not there, and restores the fork's state after every test.
+ */
+export function useFork(): { runtime: () => HardhatRuntimeEnvironment; connection: () => ForkConnection } {
+  let runtime: HardhatRuntimeEnvironment | undefined;
+  let connection: ForkConnection | undefined;
+  before(async function () {
+    console.log(
+      isLive
+        ? "      fork: forking LIVE Sepolia through SEPOLIA_RPC_URL at the pinned block"
+        : "      fork: offline, from fork/sepolia-snapshot.json (live Sepolia not run: SEPOLIA_RPC_URL is unset, as in CI)",
+    );
+    runtime = await sepoliaForkHre();
+    connection = await runtime.network.getOrCreate();
+    if (isLive) {
+      const publicClient = await connection.viem.getPublicClient();
+      const code = await publicClient.getCode({ address: scenario.kms.address });
+      if (code === undefined) {
+        console.log(
+          `      skipped: the snapshot's KMS ${scenario.kms.address} has no code on live Sepolia at block ${snapshot.blockNumber}; ` +
+            "the committed snapshot comes from a local reproduction — re-record one from Sepolia (README, Fork testing) to test live",
+        );
+        this.skip();
+      }
+    }
+  });
+  let restore: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const saved = await connection!.networkHelpers.takeSnapshot();
+    restore = () => saved.restore();
+  });
+  afterEach(async () => {
+    await restore?.();
+    restore = undefined;
+  });
+  return { runtime: () => runtime!, connection: () => connection! };
+}
+
+/** Makes `account` send on the fork (impersonated, with gas money). */
+export async function impersonate(connection: ForkConnection, account: Address): Promise<void> {
+  await connection.networkHelpers.impersonateAccount(account);
+  await connection.networkHelpers.setBalance(account, 10n ** 19n);
+}
+
+const SAFE_OWNERS_SENTINEL = "0x0000000000000000000000000000000000000001" as Address;
+
+/**
+ * Nobody holds the recorded owners' keys on a fork (nor should they). To rehearse the
+ * signing flow on the recorded Safe itself — same address, threshold, nonce, modules and
+ * timelock roles — the Safe (impersonated: `swapOwner` only obeys the Safe) swaps its first
+ * owners for local accounts whose keys Hardhat holds. Only the fork's copy changes.
+ */
+export async function takeOverSafe(connection: ForkConnection, safe: Address, localOwners: readonly Address[]): Promise<void> {
+  const { safeAbi } = await import("../../src/governance/abi/safe.js");
+  const publicClient = await connection.viem.getPublicClient();
+  const owners = await publicClient.readContract({ address: safe, abi: safeAbi, functionName: "getOwners" });
+  if (localOwners.length > owners.length) throw new Error(`takeOverSafe: the Safe has only ${owners.length} owners`);
+  await impersonate(connection, safe);
+  const asSafe = await connection.viem.getWalletClient(safe);
+  for (const [i, local] of localOwners.entries()) {
+    const previous = i === 0 ? SAFE_OWNERS_SENTINEL : localOwners[i - 1]!;
+    const hash = await asSafe.writeContract({ address: safe, abi: safeAbi, functionName: "swapOwner", args: [previous, owners[i]!, local], account: safe, chain: null });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`takeOverSafe: swapOwner(${owners[i]} → ${local}) reverted`);
+  }
+  await connection.networkHelpers.stopImpersonatingAccount(safe);
 }
