@@ -14,6 +14,17 @@ export class JsonFields {
     readonly where: string,
   ) {}
 
+  /** Parses a file's text as one JSON object. */
+  static parse(text: string, where: string): JsonFields {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new InvalidInputError(`${where}: not JSON`);
+    }
+    return JsonFields.of(value, where);
+  }
+
   static of(value: unknown, where: string): JsonFields {
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidInputError(`${where}: expected a JSON object`);
     return new JsonFields(value as Record<string, unknown>, where);

@@ -91,13 +91,7 @@ export interface LoadedOperation {
  * the readable actions re-decoded and compared.
  */
 export function parseOperationSource(text: string, where: string): LoadedOperation {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new InvalidInputError(`${where}: not JSON`);
-  }
-  const f = JsonFields.of(raw, where);
+  const f = JsonFields.parse(text, where);
   if (f.raw("format") === PROPOSAL_FORMAT) {
     const proposal = parseProposal(text, where);
     checkProposalIntegrity(proposal, where);

@@ -5,6 +5,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import { InvalidInputError } from "../util/errors.js";
 import { decodeSafeTransaction, type DecodedAction } from "./decode.js";
 import { ProposalMismatchError } from "./errors.js";
+import { readTextFile } from "./files.js";
 import { JsonFields } from "./json-fields.js";
 import { decodeMultiSendCall, isMultiSendCall } from "./multisend.js";
 import { safeTxHash, type SafeTransaction } from "./safe-tx.js";
@@ -108,13 +109,7 @@ export function serializeProposal(proposal: SafeProposal): string {
  * `checkProposalIntegrity`.
  */
 export function parseProposal(text: string, where: string): SafeProposal {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new InvalidInputError(`${where}: not JSON`);
-  }
-  const f = JsonFields.of(raw, where);
+  const f = JsonFields.parse(text, where);
   if (f.raw("format") !== PROPOSAL_FORMAT) throw new InvalidInputError(`${where}: not a Safe proposal file (format is not "${PROPOSAL_FORMAT}")`);
   if (f.raw("version") !== 1) throw new InvalidInputError(`${where}: unsupported proposal version ${JSON.stringify(f.raw("version"))}`);
   const operation = f.integer("operation");
@@ -150,6 +145,17 @@ export function parseProposal(text: string, where: string): SafeProposal {
   };
   if (f.has("timelock")) proposal.timelock = f.raw("timelock") as SerializedOperation;
   return proposal;
+}
+
+/**
+ * Reads a proposal file named by `flag` and checks it against itself, offline: an edited
+ * file is refused before the chain is even contacted. `where` names it in messages.
+ */
+export async function readProposalFile(path: string, flag = "--proposal"): Promise<{ proposal: SafeProposal; where: string }> {
+  const where = `${flag} ${path}`;
+  const proposal = parseProposal(await readTextFile(path, flag), where);
+  checkProposalIntegrity(proposal, where);
+  return { proposal, where };
 }
 
 /**

@@ -1,8 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress } from "viem";
 
-import { readTextFile } from "../../src/governance/files.js";
-import { checkProposalIntegrity, parseProposal, proposalOperationId } from "../../src/governance/proposal.js";
+import { proposalOperationId, readProposalFile } from "../../src/governance/proposal.js";
 import { networkFlag, operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";
 import { assertThreshold, executeProposal, simulateExecution } from "../../src/governance/safe-execute.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
@@ -28,9 +27,7 @@ interface Args {
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
-    const where = `--proposal ${path}`;
-    const proposal = parseProposal(await readTextFile(path, "--proposal"), where);
-    checkProposalIntegrity(proposal, where);
+    const { proposal, where } = await readProposalFile(path);
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
     const checked = await checkProposal(publicClient, proposal, where, "execute");
     assertThreshold(checked, where);

@@ -1,8 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress } from "viem";
 
-import { readTextFile, writeTextFile } from "../../src/governance/files.js";
-import { checkProposalIntegrity, parseProposal, serializeProposal, type SafeProposal } from "../../src/governance/proposal.js";
+import { writeTextFile } from "../../src/governance/files.js";
+import { readProposalFile, serializeProposal, type SafeProposal } from "../../src/governance/proposal.js";
 import { networkFlag, proposalLines, signatureLines } from "../../src/governance/report.js";
 import { parseServiceUrl } from "../../src/governance/route.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
@@ -31,10 +31,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
   await runCommand(args.json, async () => {
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
     const service = args.proposeToService === undefined ? undefined : parseServiceUrl(args.proposeToService);
-    const where = `--proposal ${path}`;
-    const proposal = parseProposal(await readTextFile(path, "--proposal"), where);
-    // Offline first: an edited file is refused before the chain is even contacted.
-    checkProposalIntegrity(proposal, where);
+    const { proposal, where } = await readProposalFile(path);
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
     const checked = await checkProposal(publicClient, proposal, where, "sign");
     const me = getAddress(signer.account.address);
