@@ -1,4 +1,4 @@
-import { getAddress, keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
+import { getAddress, keccak256, toHex, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 
 import { NoCodeError, toRpcError } from "../chain/errors.js";
 import { readContracts } from "../chain/multicall.js";
@@ -7,6 +7,8 @@ import { NotGovernanceContractError } from "./errors.js";
 import { codeHashAt, SAFE_SINGLETON_CODE_HASHES } from "./safe-contracts.js";
 
 const SENTINEL = "0x0000000000000000000000000000000000000001" as Address;
+const MODULE_PAGE = 50n;
+const MAX_MODULE_PAGES = 20;
 /** Safe storage: slot 0 is the singleton; the guard and fallback handler live at hashed slots. */
 const GUARD_SLOT = keccak256(toHex("guard_manager.guard.address"));
 const FALLBACK_HANDLER_SLOT = keccak256(toHex("fallback_manager.handler.address"));
@@ -49,7 +51,7 @@ export async function readSafe(client: PublicClient, address: Address, flag = "-
     { address: safe, abi: safeAbi, functionName: "getOwners" },
     { address: safe, abi: safeAbi, functionName: "getThreshold" },
     { address: safe, abi: safeAbi, functionName: "nonce" },
-    { address: safe, abi: safeAbi, functionName: "getModulesPaginated", args: [SENTINEL, 50n] },
+    { address: safe, abi: safeAbi, functionName: "getModulesPaginated", args: [SENTINEL, MODULE_PAGE] },
   ]);
   const [version, owners, threshold, nonce, modules] = results;
   if (owners.status !== "success" || threshold.status !== "success" || nonce.status !== "success" || version.status !== "success") {
@@ -66,6 +68,8 @@ export async function readSafe(client: PublicClient, address: Address, flag = "-
   };
   const [singleton, guard, fallbackHandler] = await Promise.all([slot(toHex(0, { size: 32 })), slot(GUARD_SLOT), slot(FALLBACK_HANDLER_SLOT)]);
   const singletonHash = await codeHashAt(client, singleton);
+  // Modules act without owner signatures: an unreadable list is an error, never "none".
+  if (modules.status !== "success") throw new NotGovernanceContractError(`${flag}: Safe ${safe} does not answer getModulesPaginated: its modules cannot be listed`);
   return {
     address: safe,
     version: version.result,
@@ -74,10 +78,25 @@ export async function readSafe(client: PublicClient, address: Address, flag = "-
     nonce: nonce.result,
     singleton,
     singletonRelease: singletonHash === undefined ? null : (SAFE_SINGLETON_CODE_HASHES[singletonHash] ?? null),
-    modules: modules.status === "success" ? modules.result[0].map((module) => getAddress(module)) : [],
+    modules: await allModules(client, safe, modules.result, flag),
     guard,
     fallbackHandler,
   };
+}
+
+/** Follows `getModulesPaginated` from its first page to the end of the list. */
+async function allModules(client: PublicClient, safe: Address, first: readonly [readonly Address[], Address], flag: string): Promise<Address[]> {
+  const modules = first[0].map((module) => getAddress(module));
+  let next = getAddress(first[1]);
+  for (let pages = 1; next !== SENTINEL && next !== zeroAddress; pages += 1) {
+    if (pages >= MAX_MODULE_PAGES) throw new NotGovernanceContractError(`${flag}: Safe ${safe} lists more than ${MAX_MODULE_PAGES * Number(MODULE_PAGE)} modules`);
+    const [page, after] = await client.readContract({ address: safe, abi: safeAbi, functionName: "getModulesPaginated", args: [next, MODULE_PAGE] }).catch((error: unknown) => {
+      throw toRpcError(client, "eth_call", error);
+    });
+    modules.push(...page.map((module) => getAddress(module)));
+    next = getAddress(after);
+  }
+  return modules;
 }
 
 /** Whether the address answers as a Safe (used to classify owners; never throws for "no"). */

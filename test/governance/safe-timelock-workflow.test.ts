@@ -6,8 +6,9 @@
  * walks the chain of control.
  */
 import { expect } from "chai";
-import { zeroAddress, type Address } from "viem";
+import { getAddress, zeroAddress, type Address } from "viem";
 
+import { safeAbi } from "../../src/governance/abi/safe.js";
 import {
   DAY,
   bytes32,
@@ -190,5 +191,31 @@ describe("governance-status: warnings for weak set-ups", function () {
     expect(failing.exitCode).to.equal(1);
     expect(failing.stdout).to.match(/⚠ warning: timelock .* has a zero delay/);
     expectError(await run("governance-status", {}), 2, /^Error: give exactly one of --app ADDRESS or --kms ADDRESS$/);
+  });
+
+  it("a Safe with modules: every module listed (more than one page of getModulesPaginated) and warned about", async function () {
+    const { accounts, connection, networkHelpers, publicClient } = await chain();
+    const safe = await freshSafe(await safeContractsFile(dir), [accounts[0]!, accounts[1]!, accounts[2]!], 2);
+    // Enabling a module is a call the Safe makes to itself: impersonate it.
+    const modules = Array.from({ length: 55 }, (_, i) => getAddress(`0x${(0x1000 + i).toString(16).padStart(40, "0")}`));
+    await networkHelpers.impersonateAccount(safe);
+    await networkHelpers.setBalance(safe, 10n ** 18n);
+    const asSafe = await connection.viem.getWalletClient(safe);
+    for (const module of modules) {
+      const hash = await asSafe.writeContract({ address: safe, abi: safeAbi, functionName: "enableModule", args: [module], account: safe, chain: null });
+      await publicClient.waitForTransactionReceipt({ hash });
+    }
+    await networkHelpers.stopImpersonatingAccount(safe);
+
+    const status = await run("safe-status", { safe, json: true });
+    expect(status.exitCode, status.stderr).to.equal(0);
+    expect([...status.json.modules].sort()).to.deep.equal([...modules].sort());
+    const app = (await freshApp({ owner: safe })).address;
+    const result = await run("governance-status", { app, failOnWarning: true, json: true });
+    expect(result.exitCode).to.equal(1);
+    expect(result.json.owner.modules).to.have.length(55);
+    expect(result.json.warnings.map((w: { message: string }) => w.message)).to.deep.equal([
+      `Safe ${safe} has module(s) ${result.json.owner.modules.join(", ")} enabled: they can execute without owner signatures`,
+    ]);
   });
 });
