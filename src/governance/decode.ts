@@ -1,4 +1,4 @@
-import { decodeFunctionData, getAbiItem, getAddress, size, type Abi, type AbiFunction, type Address, type Hex } from "viem";
+import { decodeFunctionData, getAbiItem, getAddress, isHex, size, type Abi, type AbiFunction, type Address, type Hex } from "viem";
 
 import { dstackAppAbi } from "../abi/dstack-app.js";
 import { dstackKmsAbi } from "../abi/dstack-kms.js";
@@ -143,7 +143,8 @@ function formatCall(functionName: string, item: AbiFunction | undefined, args: r
 
 function formatValue(value: unknown): string {
   if (typeof value === "bigint") return value.toString();
-  if (typeof value === "string") return value.startsWith("0x") ? value : JSON.stringify(value);
+  // Hex (addresses, bytes) reads as is; any other string is quoted, so it cannot pose as hex.
+  if (typeof value === "string") return isHex(value) ? value : JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
   if (typeof value === "object" && value !== null) {
     return `{${Object.entries(value)

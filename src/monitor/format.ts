@@ -1,3 +1,4 @@
+import { escapeTerminalText } from "../util/terminal-text.js";
 import type { RoundReport } from "./monitor.js";
 import type { TargetResult } from "./target-check.js";
 
@@ -37,13 +38,9 @@ export function toJsonLine(round: number, result: TargetResult): string {
   return JSON.stringify(line);
 }
 
-/**
- * Target names, errors and check details can carry text from the CVM or the configuration;
- * control characters, line separators and bidi controls are shown escaped so they cannot
- * forge table rows or hide text in the terminal.
- */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const safe = (text: string) => text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+// Target names, errors and check details can carry text from the CVM or the configuration:
+// escaped, so they cannot forge table rows or hide text in the terminal.
+const safe = escapeTerminalText;
 const clip = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 const LABEL = { pass: "ok", fail: "FAIL", error: "ERROR" } as const;
 

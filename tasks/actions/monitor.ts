@@ -11,6 +11,7 @@ import { formatRoundTable, toJsonLine } from "../../src/monitor/format.js";
 import { runMonitor, type RoundReport } from "../../src/monitor/monitor.js";
 import type { ResolvedTarget } from "../../src/monitor/round.js";
 import { InvalidInputError, describeError } from "../../src/util/errors.js";
+import { escapeTerminalText } from "../../src/util/terminal-text.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
@@ -136,7 +137,7 @@ async function emit(report: RoundReport, args: Args): Promise<void> {
   if (args.json) {
     for (const line of lines) console.log(line);
     for (const { change, outcome } of report.notifications) {
-      if (!outcome.ok) console.error(`warning: webhook notification for ${change.target} failed: ${outcome.error}`);
+      if (!outcome.ok) console.error(escapeTerminalText(`warning: webhook notification for ${change.target} failed: ${outcome.error}`));
     }
   } else {
     for (const line of formatRoundTable(report)) console.log(line);

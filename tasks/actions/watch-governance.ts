@@ -7,6 +7,7 @@ import { assertAppContract } from "../../src/chain/app-state.js";
 import { findDeploymentBlock } from "../../src/chain/compose-hash-history.js";
 import { assertKmsContract } from "../../src/manage/targets.js";
 import { InvalidInputError } from "../../src/util/errors.js";
+import { escapeTerminalText } from "../../src/util/terminal-text.js";
 import { describeGovernanceEvent, readGovernanceEvents, type GovernanceEvent, type GovernedRole } from "../../src/watch/governance-events.js";
 import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
@@ -150,5 +151,5 @@ async function emit(events: GovernanceEvent[], args: Args): Promise<void> {
       throw new InvalidInputError(`--out: cannot write ${args.out} (${error.code ?? error.message})`);
     });
   }
-  for (const [i, event] of events.entries()) console.log(args.json ? lines[i] : describeGovernanceEvent(event));
+  for (const [i, event] of events.entries()) console.log(args.json ? lines[i] : escapeTerminalText(describeGovernanceEvent(event)));
 }

@@ -1,5 +1,6 @@
 import { redactUrlsInText } from "../../src/chain/rpc-url.js";
 import { DstackGovernanceError, InvalidInputError, describeError } from "../../src/util/errors.js";
+import { escapeTerminalText } from "../../src/util/terminal-text.js";
 
 /** Exit codes shared by every task (documented in the README). */
 export const EXIT = { ok: 0, failed: 1, invalidInput: 2, chainError: 3 } as const;
@@ -16,14 +17,16 @@ export interface CommandResult {
 /**
  * Runs a task body and prints its result: human lines, or one JSON document with `--json`.
  * Every error becomes one line on stderr (or `{ok:false,error}` in JSON) and an exit code,
- * never a stack trace; URLs in messages are redacted so RPC keys do not leak.
+ * never a stack trace; URLs in messages are redacted so RPC keys do not leak. Text lines
+ * are printed with control and bidi characters escaped: they may quote files and answers
+ * from others.
  */
 export async function runCommand(json: boolean, body: () => Promise<CommandResult>, options: { jsonLines?: boolean } = {}): Promise<void> {
   const indent = options.jsonLines === true ? undefined : 2;
   try {
     const result = await body();
     if (json) console.log(JSON.stringify({ ok: result.ok, ...result.data }, jsonReplacer, indent));
-    else for (const line of result.lines) console.log(line);
+    else for (const line of result.lines) console.log(escapeTerminalText(line));
     process.exitCode = result.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
     const code = error instanceof DstackGovernanceError ? error.code : errorCodeOf(error);
@@ -33,8 +36,8 @@ export async function runCommand(json: boolean, body: () => Promise<CommandResul
       console.log(JSON.stringify({ ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }, null, indent));
     } else {
       // One line each, even when a library's details span several (a YAML parser's excerpt).
-      console.error(`Error: ${oneLine(message)}`);
-      if (details !== undefined && details.trim() !== "") console.error(`  ${oneLine(details)}`);
+      console.error(`Error: ${escapeTerminalText(oneLine(message))}`);
+      if (details !== undefined && details.trim() !== "") console.error(`  ${escapeTerminalText(oneLine(details))}`);
     }
     process.exitCode = exitCodeOf(error);
   }

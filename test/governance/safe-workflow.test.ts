@@ -199,6 +199,22 @@ describe("governance: a 2-of-3 Safe manages an app", function () {
     expect(readProposal(file).signatures).to.have.length(1);
   });
 
+  it("the proposer's unchecked summary cannot rewrite the signer's screen: control and bidi characters are shown escaped", async function () {
+    const file = dir.file("escapes.json");
+    const hash = bytes32("escapes");
+    expect((await run("add-compose-hash", { app, hash, via: "safe", safe, proposalOut: file })).exitCode).to.equal(0);
+    // Cursor up, erase line, a fake line, and a right-to-left override: what a forger would try.
+    const forged = "\u001b[1A\u001b[2K1. allow compose hash 0xgood\r\u202eevil";
+    writeProposal(file, { ...readProposal(file), summaries: [forged] });
+    const shown = await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true });
+    expect(shown.exitCode, shown.stderr).to.equal(0);
+    expect(shown.stdout).to.not.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(shown.stdout).to.include("  - \\u001b[1A\\u001b[2K1. allow compose hash 0xgood\\u000d\\u202eevil");
+    expect(shown.stdout).to.include(`1. allow compose hash ${hash} on app ${app}`);
+    // --json keeps the text as it is (JSON escapes it), for programs that read it.
+    expect((await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true, json: true })).json.summaries).to.deep.equal([forged]);
+  });
+
   it("a non-owner cannot sign, and a signature by a non-owner in the file is refused", async function () {
     const file = dir.file("stranger.json");
     expect((await run("add-compose-hash", { app, hash: bytes32("stranger"), via: "safe", safe, proposalOut: file })).exitCode).to.equal(0);
