@@ -38,7 +38,7 @@ export const SUPPORTED_SAFE_VERSIONS = ["1.3.0", "1.4.1"];
 /**
  * Reads a Safe's owners, threshold, nonce, version, modules, guard and singleton. Throws
  * `NotGovernanceContractError` (naming `flag`) when the address has no code or does not
- * answer as a Safe, and for versions whose signing scheme is not implemented.
+ * answer as a Safe, and for versions whose signing scheme this toolkit does not support.
  */
 export async function readSafe(client: PublicClient, address: Address, flag = "--safe"): Promise<SafeInfo> {
   const safe = getAddress(address);

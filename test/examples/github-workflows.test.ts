@@ -16,7 +16,7 @@ import { ArgumentType } from "hardhat/types/arguments";
 import { getAddress, type Address } from "viem";
 import { parse } from "yaml";
 
-import { chain, freshSafe, freshTimelock, readProposal, restoreChainAfter, run, safeContractsFile, workDir } from "../governance/fixture.js";
+import { chain, freshSafe, freshTimelock, readProposal, run, safeContractsFile, suiteWorkDir } from "../governance/fixture.js";
 import { EXAMPLES, hre, sha256Hex } from "../tasks/fixture.js";
 
 const ROOT = path.resolve("examples/github");
@@ -161,9 +161,7 @@ describe("examples/github: the GitHub Actions workflows", function () {
 });
 
 describe("examples/github: the composite action's commands, run on the simulated chain", function () {
-  restoreChainAfter();
-  const dir = workDir("dstack-gh-action-");
-  after(() => dir.cleanup());
+  const dir = suiteWorkDir("dstack-gh-action-");
 
   const steps = action.runs.steps as Step[];
   const hashStep = steps.find((step) => step.id === "hash")!;

@@ -11,15 +11,21 @@ import { getAddress, type Address, type Hex } from "viem";
 
 import { dstackAppAbi } from "../../src/abi/dstack-app.js";
 import type { SafeProposal } from "../../src/governance/proposal.js";
-import { chain, run, tempDir } from "../tasks/fixture.js";
+import { chain, restoreChainAfter, run, tempDir } from "../tasks/fixture.js";
 
 export { bytes32, chain, chainMark, expectError, expectNothingSent, freshApp, restoreChainAfter, run } from "../tasks/fixture.js";
 
 export const DAY = 86_400;
 
-/** A temporary folder for one describe block; removed by `cleanup`. */
-export function workDir(prefix: string) {
-  return tempDir(prefix);
+/**
+ * Call inside a `describe`: the shared chain is restored after its tests, and the files
+ * they write go to a temporary folder that is removed after them.
+ */
+export function suiteWorkDir(prefix: string): ReturnType<typeof tempDir> {
+  restoreChainAfter();
+  const dir = tempDir(prefix);
+  after(() => dir.cleanup());
+  return dir;
 }
 
 /** Deploys the Safe contracts with the task and returns the `--safe-contracts` file. */

@@ -20,7 +20,7 @@ import { MULTI_SEND_CALL_ONLY_CODE_HASHES, SAFE_SINGLETON_CODE_HASHES } from "..
 import { safeTransaction, safeTxHash } from "../../src/governance/safe-tx.js";
 import { packSignatures, recoverSafeSignature } from "../../src/governance/signatures.js";
 import { transactionBuilderChecksum, type TransactionBuilderBatch } from "../../src/governance/tx-builder.js";
-import { bytes32, chain, freshSafe, restoreChainAfter, safeContractsFile, workDir } from "./fixture.js";
+import { bytes32, chain, freshSafe, safeContractsFile, suiteWorkDir } from "./fixture.js";
 
 const require = createRequire(import.meta.url);
 // protocol-kit runs as ESM but types as CommonJS under node16 resolution: take the class from wherever it is.
@@ -171,9 +171,7 @@ describe("governance library: options and formats", function () {
 });
 
 describe("governance library: protocol-kit on Hardhat's provider", function () {
-  restoreChainAfter();
-  const dir = workDir("dstack-gov-kit-");
-  after(() => dir.cleanup());
+  const dir = suiteWorkDir("dstack-gov-kit-");
 
   it("protocol-kit, initialised with the network's EIP-1193 provider and a signer address, computes and signs the same safeTxHash", async function () {
     const { connection, accounts } = await chain();

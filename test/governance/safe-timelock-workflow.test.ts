@@ -22,17 +22,14 @@ import {
   freshTimelock,
   ownerOf,
   readProposal,
-  restoreChainAfter,
   run,
   safeContractsFile,
   timeTravel,
-  workDir,
+  suiteWorkDir,
 } from "./fixture.js";
 
 describe("governance: Safe → timelock → app", function () {
-  restoreChainAfter();
-  const dir = workDir("dstack-gov-safe-timelock-");
-  after(() => dir.cleanup());
+  const dir = suiteWorkDir("dstack-gov-safe-timelock-");
 
   let accounts: Address[];
   let safe: Address;
@@ -161,9 +158,7 @@ describe("governance: Safe → timelock → app", function () {
 });
 
 describe("governance-status: warnings for weak set-ups", function () {
-  restoreChainAfter();
-  const dir = workDir("dstack-gov-status-");
-  after(() => dir.cleanup());
+  const dir = suiteWorkDir("dstack-gov-status-");
 
   it("EOA owner (a note on a test chain), 1-of-N Safe, zero-delay timelock with an EOA proposer and an admin", async function () {
     const { accounts } = await chain();

@@ -26,17 +26,14 @@ import {
   freshSafe,
   ownerOf,
   readProposal,
-  restoreChainAfter,
   run,
   safeContractsFile,
-  workDir,
+  suiteWorkDir,
   writeProposal,
 } from "./fixture.js";
 
 describe("governance: a 2-of-3 Safe manages an app", function () {
-  restoreChainAfter();
-  const dir = workDir("dstack-gov-safe-");
-  after(() => dir.cleanup());
+  const dir = suiteWorkDir("dstack-gov-safe-");
 
   let accounts: Address[];
   let safeContracts: string;

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import type { Address } from "viem";
 
-import { bytes32, chain, expectError, freshApp, freshSafe, readProposal, restoreChainAfter, run, safeContractsFile, workDir } from "./fixture.js";
+import { bytes32, chain, expectError, freshApp, freshSafe, readProposal, run, safeContractsFile, suiteWorkDir } from "./fixture.js";
 
 interface Received {
   method: string;
@@ -19,8 +19,7 @@ interface Received {
 }
 
 describe("governance: posting to a Safe transaction service (loopback stand-in)", function () {
-  restoreChainAfter();
-  const dir = workDir("dstack-gov-service-");
+  const dir = suiteWorkDir("dstack-gov-service-");
   const received: Received[] = [];
   let refuse = false;
   let server: Server;
@@ -53,7 +52,6 @@ describe("governance: posting to a Safe transaction service (loopback stand-in)"
   });
   after(async function () {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    dir.cleanup();
   });
 
   it("the proposal is posted with its safeTxHash and the proposer's signature; safe-sign posts the confirmation", async function () {

@@ -22,16 +22,13 @@ import {
   freshApp,
   freshTimelock,
   ownerOf,
-  restoreChainAfter,
   run,
   timeTravel,
-  workDir,
+  suiteWorkDir,
 } from "./fixture.js";
 
 describe("governance: a timelock with a one-day delay owns an app", function () {
-  restoreChainAfter();
-  const dir = workDir("dstack-gov-timelock-");
-  after(() => dir.cleanup());
+  const dir = suiteWorkDir("dstack-gov-timelock-");
 
   let accounts: Address[];
   let timelock: Address;
