@@ -24,8 +24,8 @@ import {
   readProposal,
   run,
   safeContractsFile,
-  timeTravel,
   suiteWorkDir,
+  timeTravel,
 } from "./fixture.js";
 
 describe("governance: Safe → timelock → app", function () {

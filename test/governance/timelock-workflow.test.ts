@@ -23,8 +23,8 @@ import {
   freshTimelock,
   ownerOf,
   run,
-  timeTravel,
   suiteWorkDir,
+  timeTravel,
 } from "./fixture.js";
 
 describe("governance: a timelock with a one-day delay owns an app", function () {
