@@ -21,8 +21,8 @@ export { runtimeEventDigest, runtimeEventHashInput, runtimeEventCanonicalJsonV2 
  * event is an issue, which fails the replay check.
  *
  * A digest pre-image the log gives (`preimage`, or its old name `hash_input`) must be
- * exactly the bytes hashed. dstack gives pre-images for runtime events only; one on a
- * boot event cannot be checked against anything and is an issue too.
+ * exactly the bytes hashed. dstack gives pre-images and `version: 2` for runtime events
+ * only; on a boot event they cannot mean anything and are an issue too.
  */
 
 export type ReplayIssueKind =
@@ -31,6 +31,7 @@ export type ReplayIssueKind =
   | "preimage-mismatch"
   | "hash-input-mismatch"
   | "preimage-on-boot-event"
+  | "version-on-boot-event"
   | "not-runtime-event";
 
 export interface ReplayIssue {
@@ -96,6 +97,15 @@ export function replayEventLog(events: readonly EventLogEntry[]): RtmrReplay {
           imr: entry.imr,
           event: entry.event,
           message: `${describeEvent(entry)}: event type ${type} in RTMR3, where only dstack runtime events (type 0x08000001, digest recomputed from name and payload) are accepted`,
+        });
+      }
+      if (entry.version !== 1) {
+        issues.push({
+          kind: "version-on-boot-event",
+          index: entry.index,
+          imr: entry.imr,
+          event: entry.event,
+          message: `${describeEvent(entry)}: boot event (type ${type}) is marked version ${entry.version}, a digest rule only runtime events have`,
         });
       }
       if (entry.preimage !== null || entry.hashInput !== null) {

@@ -160,6 +160,15 @@ describe("attestation/replay: RTMR replay", function () {
     expect(check.detail).to.include("event #0: boot event (type 0x80000001) carries a digest pre-image");
   });
 
+  it("`version: 2` on a boot event fails (only runtime events have digest versions)", function () {
+    const digest = sha384("boot");
+    const boot = { imr: 1, event_type: 0x80000001, digest: hex(digest), event: "", event_payload: "", version: 2 };
+    const check = checkEventLogReplay(parseEventLog([boot]), rtmrs(ZERO48, ZERO48, sha384(ZERO48, digest)));
+    expect(check.status).to.equal("fail");
+    expect(check.detail).to.include("event #0: boot event (type 0x80000001) is marked version 2");
+    expect(checkEventLogReplay(parseEventLog([{ ...boot, version: 1 }]), rtmrs(ZERO48, ZERO48, sha384(ZERO48, digest))).status).to.equal("pass");
+  });
+
   for (const type of [1, 4, 0x80000001, 0x08000002, 0]) {
     it(`an event of type 0x${type.toString(16)} in IMR 3 fails even when its stated digest reproduces RTMR3`, function () {
       const d = sha384(TYPE_LE, ":app-id:", Buffer.from([1]));
