@@ -315,18 +315,16 @@ async function checkQuoteSignature(
 }
 
 async function onchainChecks(runtime: DstackRuntimeEvents, onchain: { client: ChainClient; app?: Address; kms?: Address; batch?: OnchainLinkChecker }) {
-  const attested = runtime.appId === null ? null : getAddress(toHex(runtime.appId));
-  let app: Address;
-  if (onchain.app !== undefined) {
-    if (attested !== null && getAddress(onchain.app) !== attested) {
-      return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: `the given app ${getAddress(onchain.app)} is not the attested app-id ${attested}` }], evidence: undefined };
-    }
-    app = getAddress(onchain.app);
-  } else if (attested !== null) {
-    app = attested;
-  } else {
-    return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: "the event log has no app-id event; give the app contract address explicitly" }], evidence: undefined };
+  // dstack always measures an app-id before system-ready. Without one the attestation does
+  // not say which app the CVM runs as, so a given --app would be checked against nothing.
+  if (runtime.appId === null) {
+    return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: "the event log has no app-id event before system-ready, so no app contract can be tied to this CVM" }], evidence: undefined };
   }
+  const attested = getAddress(toHex(runtime.appId));
+  if (onchain.app !== undefined && getAddress(onchain.app) !== attested) {
+    return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: `the given app ${getAddress(onchain.app)} is not the attested app-id ${attested}` }], evidence: undefined };
+  }
+  const app: Address = attested;
   const input = {
     app,
     composeHash: toHex(runtime.composeHash) as Hex,

@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { expect } from "chai";
+import { createPublicClient, http } from "viem";
 
 import { checkMrConfigId } from "../../src/attestation/bindings.js";
 import { verifyAttestation, type AttestationVerdict, type VerifyAttestationOptions } from "../../src/attestation/verify.js";
@@ -168,6 +169,19 @@ describe("event-log semantics: the system-ready boundary (signed synthetic attes
       expect(check(verdict, "event-log-replay").status, position).to.equal("fail");
       expect(check(verdict, "event-log-replay").detail).to.include(position === "after" ? 'comes after "system-ready"' : "appears more than once");
     }
+  });
+
+  it("no app-id event: onchain-compose-hash fails before any chain read, even with the app given", async function () {
+    // A chain client that must not be used: any read would be an error, not a fail.
+    const client = createPublicClient({ transport: http("http://127.0.0.1:9") });
+    const { verdict } = await verifyBuilt(
+      { runtimeEvents: (events) => events.filter((e) => e.name !== "app-id") },
+      { onchain: { client, app: "0x00000000000000000000000000000000000000aa" } },
+    );
+    expect(check(verdict, "event-log-replay").status, summary(verdict)).to.equal("pass");
+    const onchain = check(verdict, "onchain-compose-hash");
+    expect(onchain.status, summary(verdict)).to.equal("fail");
+    expect(onchain.detail).to.include("no app-id event before system-ready");
   });
 
   it("app events with other names after system-ready pass", async function () {
