@@ -183,6 +183,11 @@ function checkV3Document(document: string, facts: MrConfigFacts & { composeHash:
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return "the document is not a JSON object";
   const doc = parsed as Record<string, unknown>;
+  // JSON.parse keeps the last of two equal keys; dstack's parser rejects the document.
+  // Valid values are numbers, hex, enum names or lists of hex, so every `"name":` is a key.
+  const keys = [...document.matchAll(/"([^"\\]*)"\s*:/g)].map((m) => m[1]!);
+  const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
+  if (repeated !== undefined) return `the document has the field ${JSON.stringify(repeated)} twice (dstack rejects it)`;
   const unknown = Object.keys(doc).filter((key) => !V3_FIELDS.includes(key));
   if (unknown.length > 0) return `the document has unknown fields ${unknown.map((k) => JSON.stringify(k)).join(", ")} (dstack rejects them)`;
   const present = (key: string) => doc[key] !== undefined && doc[key] !== null;

@@ -370,6 +370,7 @@ describe("MRCONFIGID v2 and v3 end to end (signed synthetic attestations)", func
       ["init_script_hashes", v3Document({ composeHash }, { init_script_hashes: ["aa".repeat(32)] }), "init_script_hashes"],
       ["version", v3Document({ composeHash }, { version: 4 }), "version is 4"],
       ["unknown field", v3Document({ composeHash }, { extra: true }), 'unknown fields "extra"'],
+      ["repeated field", v3Document({ composeHash }).replace('"compose_hash"', `"compose_hash":"${"00".repeat(32)}","compose_hash"`), 'field "compose_hash" twice'],
     ];
     for (const [what, doc, message] of disagreeing) {
       const forged = buildAttestation({ ...base, appCompose: att.appCompose, mrConfigId: mrConfigIdV3(doc) });
