@@ -58,6 +58,12 @@ const KEY_PROVIDER_DOCUMENT_NAMES: Readonly<Record<string, string>> = { none: "n
 const V3_FIELDS = ["version", "app_id", "compose_hash", "gpu_policy_hash", "key_provider", "key_provider_id", "instance_id", "init_script_hashes"];
 /** dstack's MAX_INIT_SCRIPTS is small; this only bounds work on hostile input. */
 const MAX_INIT_SCRIPT_HASHES = 256;
+/**
+ * Longest v3 document read. Real ones are a few hundred characters (256 init-script
+ * hashes would be ~17 KiB); the host sets both the document and MRCONFIGID, so the bound
+ * also stops a crafted one from costing more than a hash of 64 KiB.
+ */
+export const MAX_MR_CONFIG_DOCUMENT_CHARS = 64 * 1024;
 
 export function checkMrConfigId(mrConfigId: Uint8Array, facts: MrConfigFacts | Uint8Array | null, options: MrConfigIdOptions = {}): CheckResult {
   const id = "mr-config-id";
@@ -124,6 +130,9 @@ export function checkMrConfigId(mrConfigId: Uint8Array, facts: MrConfigFacts | U
       `MRCONFIGID is format 0x03, which binds an mr_config document this attestation does not carry (give it as \`vm_config.mr_config\` or the mrConfigDocument option): ${value}`,
     );
   }
+  if (options.document.length > MAX_MR_CONFIG_DOCUMENT_CHARS) {
+    return fail(`the mr_config document is ${options.document.length} characters, more than MAX_MR_CONFIG_DOCUMENT_CHARS (${MAX_MR_CONFIG_DOCUMENT_CHARS})`);
+  }
   const documentHash = mrConfigV3DocumentHash(options.document);
   if (!bytesEqual(bound, documentHash)) {
     return fail(`MRCONFIGID is 03 || ${toBareHex(bound)} but the given mr_config document hashes to ${toBareHex(documentHash)}`);
@@ -185,9 +194,12 @@ function checkV3Document(document: string, facts: MrConfigFacts & { composeHash:
   const doc = parsed as Record<string, unknown>;
   // JSON.parse keeps the last of two equal keys; dstack's parser rejects the document.
   // Valid values are numbers, hex, enum names or lists of hex, so every `"name":` is a key.
-  const keys = [...document.matchAll(/"([^"\\]*)"\s*:/g)].map((m) => m[1]!);
-  const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
-  if (repeated !== undefined) return `the document has the field ${JSON.stringify(repeated)} twice (dstack rejects it)`;
+  const seen = new Set<string>();
+  for (const match of document.matchAll(/"([^"\\]*)"\s*:/g)) {
+    const key = match[1]!;
+    if (seen.has(key)) return `the document has the field ${JSON.stringify(key)} twice (dstack rejects it)`;
+    seen.add(key);
+  }
   const unknown = Object.keys(doc).filter((key) => !V3_FIELDS.includes(key));
   if (unknown.length > 0) return `the document has unknown fields ${unknown.map((k) => JSON.stringify(k)).join(", ")} (dstack rejects them)`;
   const present = (key: string) => doc[key] !== undefined && doc[key] !== null;

@@ -18,6 +18,7 @@ import { expect } from "chai";
 import { createPublicClient, http } from "viem";
 
 import { checkMrConfigId } from "../../src/attestation/bindings.js";
+import { MAX_MR_CONFIG_DOCUMENT_CHARS } from "../../src/attestation/mr-config.js";
 import { verifyAttestation, type AttestationVerdict, type VerifyAttestationOptions } from "../../src/attestation/verify.js";
 import {
   buildAttestation,
@@ -378,6 +379,14 @@ describe("MRCONFIGID v2 and v3 end to end (signed synthetic attestations)", func
       expect(check(verdict, "mr-config-id").status, what).to.equal("fail");
       expect(check(verdict, "mr-config-id").detail, what).to.include(message);
     }
+  });
+
+  it("v3: a document above MAX_MR_CONFIG_DOCUMENT_CHARS fails before it is parsed, even when MRCONFIGID binds it", function () {
+    const huge = `{"compose_hash":"${"00".repeat(32)}","key_provider":"none",${Array.from({ length: 10_000 }, (_, i) => `"k${i}":0`).join(",")}}`;
+    expect(huge.length).to.be.greaterThan(MAX_MR_CONFIG_DOCUMENT_CHARS);
+    const result = checkMrConfigId(mrConfigIdV3(huge), { composeHash: new Uint8Array(32) }, { document: huge });
+    expect(result.status).to.equal("fail");
+    expect(result.detail).to.include("more than MAX_MR_CONFIG_DOCUMENT_CHARS");
   });
 
   it("v1 with a document given fails (nothing binds the document)", async function () {
