@@ -148,6 +148,7 @@ export const tasks: TaskDefinition[] = [
     flag("skipQuoteSignature", "Do not check the quote signature (explicitly offline)"),
     flag("skipOnchain", "Do not read the chain (explicitly offline)"),
     flag("requireMrConfigId", "Fail when MRCONFIGID does not bind the compose-hash (dstack >= 0.5.1)"),
+    str("mrConfigDocument", "The exact MrConfigV3 document (JSON file) a format-03 MRCONFIGID binds, when vm_config does not carry it"),
     str("html", "Also write a self-contained HTML report (verdict, checks with evidence, RTMR3 events, images) to this file"),
     json,
   ).setAction(() => import("./actions/verify-attestation.js")).build(),

@@ -10,7 +10,6 @@ import { MEASUREMENT_BYTES, type CheckResult, type Rtmrs } from "./types.js";
  */
 
 const REPORT_DATA_BYTES = 64;
-const COMPOSE_HASH_BYTES = 32;
 
 // ---------------------------------------------------------------------------------
 // (a) compose-hash: SHA-256(app_compose) == the compose-hash runtime event
@@ -48,63 +47,10 @@ export function checkComposeHash(appCompose: string | Uint8Array, composeHashEve
 }
 
 // ---------------------------------------------------------------------------------
-// (b) MRCONFIGID: 0x01 || compose-hash || zero padding (dstack >= 0.5.1)
+// (b) MRCONFIGID: v1, v2 and v3 layouts, in mr-config.ts
 // ---------------------------------------------------------------------------------
 
-export interface MrConfigIdOptions {
-  /**
-   * Fail, rather than skip, when MRCONFIGID is all zero. Use when the deployment is
-   * known to run dstack >= 0.5.1, where the VMM always binds the compose-hash there.
-   */
-  requireBinding?: boolean;
-}
-
-/**
- * MRCONFIGID is set by the host when the TD is created and cannot change afterwards, so
- * dstack >= 0.5.1 puts the compose-hash there too: byte 0 is the format (0x01), bytes
- * 1..33 the compose-hash, bytes 33..48 zero. Rules:
- *   - all 48 bytes zero: no binding (older dstack / legacy): skip, or fail with `requireBinding`;
- *   - byte 0 = 0x01: bytes 1..33 must equal the compose-hash and bytes 33..48 must be zero;
- *   - anything else: an unknown layout, which this verifier cannot interpret: fail (fail
- *     closed: a value we cannot read must not pass as "no binding").
- */
-export function checkMrConfigId(
-  mrConfigId: Uint8Array,
-  composeHash: Uint8Array | null,
-  options: MrConfigIdOptions = {},
-): CheckResult {
-  const id = "mr-config-id";
-  const value = toBareHex(mrConfigId);
-  if (mrConfigId.length !== MEASUREMENT_BYTES) {
-    return { id, status: "error", detail: `MRCONFIGID must be ${MEASUREMENT_BYTES} bytes, got ${mrConfigId.length}` };
-  }
-  if (isAllZero(mrConfigId)) {
-    const detail = "MRCONFIGID is all zero: this CVM does not bind the compose-hash in MRCONFIGID (dstack < 0.5.1)";
-    return options.requireBinding === true ? { id, status: "fail", detail: `${detail}, but a binding is required` } : { id, status: "skip", detail };
-  }
-  if (mrConfigId[0] !== 0x01) {
-    return {
-      id,
-      status: "fail",
-      detail: `MRCONFIGID has unknown format byte 0x${value.slice(0, 2)} (expected 0x01 = compose-hash binding): ${value}`,
-    };
-  }
-  const bound = mrConfigId.subarray(1, 1 + COMPOSE_HASH_BYTES);
-  if (!isAllZero(mrConfigId.subarray(1 + COMPOSE_HASH_BYTES))) {
-    return { id, status: "fail", detail: `MRCONFIGID format 0x01 must end in zero padding after the compose-hash: ${value}` };
-  }
-  if (composeHash === null) {
-    return { id, status: "fail", detail: `MRCONFIGID binds compose-hash ${toBareHex(bound)} but the event log has no compose-hash event` };
-  }
-  if (!bytesEqual(bound, composeHash)) {
-    return {
-      id,
-      status: "fail",
-      detail: `MRCONFIGID binds compose-hash ${toBareHex(bound)} but the compose-hash event says ${toBareHex(composeHash)}`,
-    };
-  }
-  return { id, status: "pass", detail: `MRCONFIGID = 01 || compose-hash ${toBareHex(composeHash)}` };
-}
+export { checkMrConfigId, type MrConfigFacts, type MrConfigIdOptions } from "./mr-config.js";
 
 // ---------------------------------------------------------------------------------
 // (c) report data

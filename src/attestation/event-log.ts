@@ -4,17 +4,21 @@ import { DstackGovernanceError } from "../util/errors.js";
  * Parser for the dstack event log (`event_log` of the guest agent's GetQuote/Info
  * responses): a JSON array of
  *
- *   { imr, event_type, digest, event, event_payload, version?, hash_input? }
+ *   { imr, event_type, digest, event, event_payload, version?, preimage?, hash_input? }
  *
  * as serialised by dstack's `cc-eventlog` `TdxEvent`: `imr` is the zero-based RTMR
  * index, byte fields are hex, `digest` may be empty or absent (runtime events; "lite"
  * logs), `version` (1 or 2) selects the runtime-event digest rule and is omitted for v1,
- * `hash_input` (newer dstack, opt-in) is the hex digest pre-image.
+ * `preimage` (dstack since 2026-07; always present on v2 events served through the quote
+ * APIs) is the hex digest pre-image, and `hash_input` is the same field under the name
+ * it had for a few days before (2026-07-21..22).
  *
  * The log comes from the machine being verified, so it is hostile input: every field is
  * type-checked, unknown fields are rejected (a new field might change digest semantics,
  * as `version` did, and must not be silently ignored), and sizes are bounded before any
- * expensive work so a huge log fails fast with the bound it broke.
+ * expensive work so a huge log fails fast with the bound it broke. The pre-image fields
+ * are informational (the verifier derives every digest itself) but never ignored: replay
+ * checks each against the bytes it hashed.
  */
 
 /** Most events accepted. Real dstack logs have ~30; the bound stops resource exhaustion. */
@@ -72,11 +76,13 @@ export interface EventLogEntry {
   payload: Uint8Array;
   /** Runtime-event digest rule: 1 (binary) unless the entry says `version: 2` (JCS JSON). */
   version: 1 | 2;
-  /** The claimed digest pre-image (`hash_input`), or null. Never trusted, only cross-checked. */
+  /** The claimed digest pre-image (`preimage`), or null. Never trusted, only cross-checked. */
+  preimage: Uint8Array | null;
+  /** The same claim under its earlier name (`hash_input`), or null. Cross-checked like `preimage`. */
   hashInput: Uint8Array | null;
 }
 
-const KNOWN_FIELDS = new Set(["imr", "event_type", "digest", "event", "event_payload", "version", "hash_input"]);
+const KNOWN_FIELDS = new Set(["imr", "event_type", "digest", "event", "event_payload", "version", "preimage", "hash_input"]);
 const REQUIRED_FIELDS = ["imr", "event_type", "event", "event_payload"] as const;
 const HEX = /^[0-9a-fA-F]*$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -192,13 +198,12 @@ function parseEntry(item: unknown, index: number): EventLogEntry {
     version = value;
   }
 
-  let hashInput: Uint8Array | null = null;
-  if (Object.hasOwn(record, "hash_input")) {
-    // Bounded like a payload: the v2 pre-image is hex of the payload plus a short wrapper.
-    hashInput = hexField(record["hash_input"], index, label, "hash_input", 2 * MAX_EVENT_PAYLOAD_BYTES + 2 * MAX_EVENT_NAME_CHARS * 6 + 64);
-  }
+  // Bounded like a payload: the v2 pre-image is hex of the payload plus a short wrapper.
+  const preimageBound = 2 * MAX_EVENT_PAYLOAD_BYTES + 2 * MAX_EVENT_NAME_CHARS * 6 + 64;
+  const preimage = Object.hasOwn(record, "preimage") ? hexField(record["preimage"], index, label, "preimage", preimageBound) : null;
+  const hashInput = Object.hasOwn(record, "hash_input") ? hexField(record["hash_input"], index, label, "hash_input", preimageBound) : null;
 
-  return { index, imr, eventType, digest, event, payload, version, hashInput };
+  return { index, imr, eventType, digest, event, payload, version, preimage, hashInput };
 }
 
 function hexField(value: unknown, index: number, label: string, field: string, maxBytes: number): Uint8Array {

@@ -13,9 +13,26 @@ export { runtimeEventDigest, runtimeEventHashInput, runtimeEventCanonicalJsonV2 
  * Digests: a dstack runtime event (type 0x08000001) always uses the digest recomputed
  * from its name and payload (see runtime-digest.ts); a boot event uses the digest the
  * log gives, since its payload is stripped or not reproducible here.
+ *
+ * RTMR3 holds runtime events only: dstack extends it through its runtime-event path,
+ * which always uses type 0x08000001. An event of any other type in IMR 3 would be
+ * extended with a digest the log merely states, unbound to its name and payload, so a
+ * log could carry an `app-id` (or any) event whose content nobody can check. Any such
+ * event is an issue, which fails the replay check.
+ *
+ * A digest pre-image the log gives (`preimage`, or its old name `hash_input`) must be
+ * exactly the bytes hashed. dstack gives pre-images and `version: 2` for runtime events
+ * only; on a boot event they cannot mean anything and are an issue too.
  */
 
-export type ReplayIssueKind = "digest-mismatch" | "missing-digest" | "hash-input-mismatch";
+export type ReplayIssueKind =
+  | "digest-mismatch"
+  | "missing-digest"
+  | "preimage-mismatch"
+  | "hash-input-mismatch"
+  | "preimage-on-boot-event"
+  | "version-on-boot-event"
+  | "not-runtime-event";
 
 export interface ReplayIssue {
   kind: ReplayIssueKind;
@@ -57,23 +74,56 @@ export function replayEventLog(events: readonly EventLogEntry[]): RtmrReplay {
           message: `${describeEvent(entry)}: given digest ${toBareHex(entry.digest)} differs from the digest computed from its name and payload (v${entry.version}) ${toBareHex(computed)}`,
         });
       }
-      if (entry.hashInput !== null && !bytesEqual(entry.hashInput, input)) {
+      for (const [field, given, kind] of [
+        ["preimage", entry.preimage, "preimage-mismatch"],
+        ["hash_input", entry.hashInput, "hash-input-mismatch"],
+      ] as const) {
+        if (given !== null && !bytesEqual(given, input)) {
+          issues.push({
+            kind,
+            index: entry.index,
+            imr: entry.imr,
+            event: entry.event,
+            message: `${describeEvent(entry)}: given ${field} is not the v${entry.version} digest pre-image of its name and payload`,
+          });
+        }
+      }
+    } else {
+      const type = `0x${entry.eventType.toString(16).padStart(8, "0")}`;
+      if (entry.imr === 3) {
         issues.push({
-          kind: "hash-input-mismatch",
+          kind: "not-runtime-event",
           index: entry.index,
           imr: entry.imr,
           event: entry.event,
-          message: `${describeEvent(entry)}: given hash_input is not the v${entry.version} digest pre-image of its name and payload`,
+          message: `${describeEvent(entry)}: event type ${type} in RTMR3, where only dstack runtime events (type 0x08000001, digest recomputed from name and payload) are accepted`,
         });
       }
-    } else {
+      if (entry.version !== 1) {
+        issues.push({
+          kind: "version-on-boot-event",
+          index: entry.index,
+          imr: entry.imr,
+          event: entry.event,
+          message: `${describeEvent(entry)}: boot event (type ${type}) is marked version ${entry.version}, a digest rule only runtime events have`,
+        });
+      }
+      if (entry.preimage !== null || entry.hashInput !== null) {
+        issues.push({
+          kind: "preimage-on-boot-event",
+          index: entry.index,
+          imr: entry.imr,
+          event: entry.event,
+          message: `${describeEvent(entry)}: boot event (type ${type}) carries a digest pre-image, which only runtime events have`,
+        });
+      }
       if (entry.digest === null) {
         issues.push({
           kind: "missing-digest",
           index: entry.index,
           imr: entry.imr,
           event: entry.event,
-          message: `${describeEvent(entry)}: boot event (type 0x${entry.eventType.toString(16).padStart(8, "0")}) has no digest, so RTMR${entry.imr} cannot be replayed`,
+          message: `${describeEvent(entry)}: boot event (type ${type}) has no digest, so RTMR${entry.imr} cannot be replayed`,
         });
         continue;
       }

@@ -11,7 +11,7 @@ const TITLES: Record<string, [string, string]> = {
   "report-data": ["Report data", "The data the CVM put into the quote, e.g. the verifier's fresh nonce (proves the quote is not a replay)."],
   "event-log-replay": ["Event log replay", "Replaying the event log reproduces the quote's runtime measurement registers RTMR0-3."],
   "compose-hash": ["Compose hash", "SHA-256 of the served app-compose.json equals the compose-hash measured into RTMR3."],
-  "mr-config-id": ["MRCONFIGID binding", "The host-set MRCONFIGID field carries the same compose hash (dstack 0.5.1 and later)."],
+  "mr-config-id": ["MRCONFIGID binding", "The host-set MRCONFIGID field binds the same configuration: the compose hash (format 01), a hash of compose hash, app id and key provider (02), or of a configuration document that agrees with the event log (03)."],
   "os-measurements": ["Reference measurements", "MRTD and RTMR0-2 equal the reference values for the expected OS image."],
   "image-pinning": ["Image pinning", "Every container image is pinned by digest, so the compose hash fixes the code that runs."],
   "onchain-compose-hash": ["On-chain approval", "The app's contract allows this compose hash (allowedComposeHashes)."],

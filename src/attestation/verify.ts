@@ -8,6 +8,7 @@ import { checkComposeHash, checkMeasurements, checkMrConfigId, checkReportData, 
 import { normalizeBundle, type AttestationBundle } from "./bundle.js";
 import { fetchCollateral, parseCollateral, type QuoteCollateral } from "./collateral.js";
 import { parseEventLog, type EventLogEntry } from "./event-log.js";
+import { mrConfigDocumentFromVmConfig } from "./mr-config.js";
 import { checkOnchainLink, type OnchainEvidence, type OnchainLinkChecker } from "./onchain.js";
 import { verifyQuoteWithPhalaApi } from "./phala-api.js";
 import { decodeQuoteInput, parseTdxQuote, type TdxQuote } from "./quote.js";
@@ -42,6 +43,11 @@ export interface VerifyAttestationOptions {
   appCompose?: string;
   /** Fail, rather than skip, when MRCONFIGID carries no compose-hash binding. */
   requireMrConfigIdBinding?: boolean;
+  /**
+   * The exact MrConfigV3 document an MRCONFIGID of format 0x03 binds (the host's
+   * sys-config `mr_config`), when the attestation's `vm_config` does not carry it.
+   */
+  mrConfigDocument?: string;
   /**
    * Where to read `allowedComposeHashes`; `"skip"` makes an offline run explicit. With
    * `batch` (a ticket of an `OnchainBatch` on the same chain), the reads are handed to it
@@ -167,7 +173,13 @@ export async function verifyAttestation(
         ? { id: "compose-hash", status: "fail", detail: "no app-compose to hash: the attestation carries none (supply the exact app-compose.json)" }
         : checkComposeHash(appCompose, runtime.composeHash),
     );
-    put(checkMrConfigId(quote.report.mrConfigId, runtime.composeHash, { requireBinding: options.requireMrConfigIdBinding === true }));
+    const document = options.mrConfigDocument ?? mrConfigDocumentFromVmConfig(bundle?.vmConfig);
+    put(
+      checkMrConfigId(quote.report.mrConfigId, runtime, {
+        requireBinding: options.requireMrConfigIdBinding === true,
+        ...(document === undefined ? {} : { document }),
+      }),
+    );
   }
   if (quote !== undefined && options.expectedMeasurements !== undefined) {
     put(checkMeasurements({ mrTd: quote.report.mrTd, rtmrs: quote.report.rtmrs }, options.expectedMeasurements));
@@ -303,18 +315,16 @@ async function checkQuoteSignature(
 }
 
 async function onchainChecks(runtime: DstackRuntimeEvents, onchain: { client: ChainClient; app?: Address; kms?: Address; batch?: OnchainLinkChecker }) {
-  const attested = runtime.appId === null ? null : getAddress(toHex(runtime.appId));
-  let app: Address;
-  if (onchain.app !== undefined) {
-    if (attested !== null && getAddress(onchain.app) !== attested) {
-      return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: `the given app ${getAddress(onchain.app)} is not the attested app-id ${attested}` }], evidence: undefined };
-    }
-    app = getAddress(onchain.app);
-  } else if (attested !== null) {
-    app = attested;
-  } else {
-    return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: "the event log has no app-id event; give the app contract address explicitly" }], evidence: undefined };
+  // dstack always measures an app-id before system-ready. Without one the attestation does
+  // not say which app the CVM runs as, so a given --app would be checked against nothing.
+  if (runtime.appId === null) {
+    return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: "the event log has no app-id event before system-ready, so no app contract can be tied to this CVM" }], evidence: undefined };
   }
+  const attested = getAddress(toHex(runtime.appId));
+  if (onchain.app !== undefined && getAddress(onchain.app) !== attested) {
+    return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: `the given app ${getAddress(onchain.app)} is not the attested app-id ${attested}` }], evidence: undefined };
+  }
+  const app: Address = attested;
   const input = {
     app,
     composeHash: toHex(runtime.composeHash) as Hex,

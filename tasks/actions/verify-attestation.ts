@@ -41,6 +41,7 @@ interface Args {
   skipQuoteSignature: boolean;
   skipOnchain: boolean;
   requireMrConfigId: boolean;
+  mrConfigDocument?: string;
   html?: string;
   json: boolean;
 }
@@ -108,6 +109,8 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const options: VerifyAttestationOptions = { onchain: "skip", requireMrConfigIdBinding: args.requireMrConfigId };
     if (now !== undefined) options.now = now;
     if (args.appCompose !== undefined) options.appCompose = await readText(args.appCompose, "--app-compose");
+    // Read as exact text: MRCONFIGID binds the document's bytes, not its JSON value.
+    if (args.mrConfigDocument !== undefined) options.mrConfigDocument = await readText(args.mrConfigDocument, "--mr-config-document");
     if (args.expectedMeasurements !== undefined) {
       options.expectedMeasurements = parseReferenceMeasurements(await readJson(args.expectedMeasurements, "--expected-measurements"), "--expected-measurements");
     }

@@ -78,9 +78,11 @@ describe("attestation/bindings: MRCONFIGID (check id mr-config-id)", function ()
   it("fails on another compose-hash, a non-zero tail, an unknown format byte or a missing event", function () {
     expect(checkMrConfigId(bytes(`01${"87".repeat(32)}${"00".repeat(15)}`), composeHash).detail).to.include("MRCONFIGID binds compose-hash 8787");
     expect(checkMrConfigId(bytes(`01${"86".repeat(32)}${"00".repeat(14)}01`), composeHash).detail).to.include("zero padding");
-    const unknown = checkMrConfigId(bytes(`02${"86".repeat(32)}${"00".repeat(15)}`), composeHash);
-    expect(unknown.status).to.equal("fail");
-    expect(unknown.detail).to.include("unknown format byte 0x02");
+    for (const format of ["04", "ff", "00"]) {
+      const unknown = checkMrConfigId(bytes(`${format}${"86".repeat(32)}${"00".repeat(15)}`), composeHash);
+      expect(unknown.status).to.equal("fail");
+      expect(unknown.detail).to.include(`unknown format byte 0x${format}`);
+    }
     expect(checkMrConfigId(bound, null).status).to.equal("fail");
   });
 

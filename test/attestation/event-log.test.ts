@@ -109,6 +109,8 @@ describe("attestation/event-log: malformed input is rejected with a reason", fun
     ["version 3", { version: 3 }, '"version" must be 1 or 2, got 3'],
     ["version as string", { version: "2" }, '"version" must be 1 or 2'],
     ["hash_input not hex", { hash_input: 5 }, '"hash_input" must be a hex string'],
+    ["preimage not a string", { preimage: 5 }, '"preimage" must be a hex string'],
+    ["preimage not hex", { preimage: "0xzz" }, '"preimage" is not hexadecimal'],
   ];
   for (const [name, override, message] of invalidFields) {
     it(`invalid field: ${name}`, function () {

@@ -132,6 +132,55 @@ describe("attestation/replay: RTMR replay", function () {
     expect(bad.detail).to.include('event #0 "app-id": given hash_input is not the v1 digest pre-image');
   });
 
+  it("a v2 event with its `preimage` (current dstack) passes; a preimage one byte off fails", function () {
+    const jcs = '{"name":"compose-hash","payload":"abcd","type":134217729}';
+    const d = sha384(jcs);
+    const good = runtime("compose-hash", "abcd", { version: 2, digest: hex(d), preimage: hex(Buffer.from(jcs)) });
+    const pass = checkEventLogReplay(parseEventLog([good]), rtmrs(sha384(ZERO48, d)));
+    expect(pass.status, pass.detail).to.equal("pass");
+    // A preimage that hashes to the given digest but is not the canonical form of name and payload.
+    const reordered = '{"type":134217729,"name":"compose-hash","payload":"abcd"}';
+    const forged = checkEventLogReplay(
+      parseEventLog([{ ...good, preimage: hex(Buffer.from(reordered)), digest: hex(sha384(reordered)) }]),
+      rtmrs(sha384(ZERO48, d)),
+    );
+    expect(forged.status).to.equal("fail");
+    expect(forged.detail).to.include('event #0 "compose-hash": given preimage is not the v2 digest pre-image of its name and payload');
+    expect(forged.replay.issues.map((i) => i.kind)).to.include("preimage-mismatch");
+    // The v1 pre-image of the same event is not its v2 pre-image either.
+    const v1Input = hex(Buffer.concat([TYPE_LE, Buffer.from(":compose-hash:"), Buffer.from("abcd", "hex")]));
+    expect(checkEventLogReplay(parseEventLog([{ ...good, preimage: v1Input }]), rtmrs(sha384(ZERO48, d))).status).to.equal("fail");
+  });
+
+  it("a digest pre-image on a boot event fails (dstack gives pre-images for runtime events only)", function () {
+    const digest = sha384("boot");
+    const boot = { imr: 0, event_type: 0x80000001, digest: hex(digest), event: "", event_payload: "", preimage: hex(Buffer.from("boot")) };
+    const check = checkEventLogReplay(parseEventLog([boot]), rtmrs(ZERO48, sha384(ZERO48, digest)));
+    expect(check.status).to.equal("fail");
+    expect(check.detail).to.include("event #0: boot event (type 0x80000001) carries a digest pre-image");
+  });
+
+  it("`version: 2` on a boot event fails (only runtime events have digest versions)", function () {
+    const digest = sha384("boot");
+    const boot = { imr: 1, event_type: 0x80000001, digest: hex(digest), event: "", event_payload: "", version: 2 };
+    const check = checkEventLogReplay(parseEventLog([boot]), rtmrs(ZERO48, ZERO48, sha384(ZERO48, digest)));
+    expect(check.status).to.equal("fail");
+    expect(check.detail).to.include("event #0: boot event (type 0x80000001) is marked version 2");
+    expect(checkEventLogReplay(parseEventLog([{ ...boot, version: 1 }]), rtmrs(ZERO48, ZERO48, sha384(ZERO48, digest))).status).to.equal("pass");
+  });
+
+  for (const type of [1, 4, 0x80000001, 0x08000002, 0]) {
+    it(`an event of type 0x${type.toString(16)} in IMR 3 fails even when its stated digest reproduces RTMR3`, function () {
+      const d = sha384(TYPE_LE, ":app-id:", Buffer.from([1]));
+      const events = parseEventLog([runtime("app-id", "01", { event_type: type, digest: hex(d) })]);
+      const check = checkEventLogReplay(events, rtmrs(sha384(ZERO48, d)));
+      expect(check.comparisons.every((c) => c.match), "RTMR3 still matches").to.equal(true);
+      expect(check.status).to.equal("fail");
+      expect(check.replay.issues.map((i) => i.kind)).to.deep.equal(["not-runtime-event"]);
+      expect(check.detail).to.include(`event #0 "app-id": event type 0x${type.toString(16).padStart(8, "0")} in RTMR3, where only dstack runtime events (type 0x08000001`);
+    });
+  }
+
   it("reports which register mismatched, with expected and computed values", function () {
     const events = parseEventLog([runtime("app-id", "01")]);
     const computed = sha384(ZERO48, sha384(TYPE_LE, ":app-id:", Buffer.from([1])));

@@ -72,11 +72,46 @@ describe("attestation/runtime-events", function () {
   for (const name of ["app-id", "compose-hash", "instance-id", "os-image-hash", "key-provider"]) {
     it(`fails on a duplicate ${name} event, naming it`, function () {
       const items = fullLog();
-      const original = items.find((e) => e["event"] === name)!;
-      items.push({ ...original });
-      expectRuntimeError(log(...items), "duplicate", name, `"${name}" appears more than once in RTMR3 (events #`);
+      const at = items.findIndex((e) => e["event"] === name);
+      // Both before system-ready: the boundary is not what rejects it.
+      items.splice(at + 1, 0, { ...items[at]! });
+      expectRuntimeError(log(...items), "duplicate", name, `"${name}" appears more than once in RTMR3 (events #${at} and #${at + 1})`);
+    });
+
+    it(`fails on a ${name} event after system-ready, even as the only one (the app emits events then)`, function () {
+      const items = fullLog();
+      const at = items.findIndex((e) => e["event"] === name);
+      const [moved] = items.splice(at, 1);
+      items.push(moved!);
+      expectRuntimeError(log(...items), "after-system-ready", name, `runtime event "${name}" (event #8) comes after "system-ready" (event #7)`);
+      // …and after it even as a second copy of the system's own event.
+      expectRuntimeError(log(...fullLog(), { ...moved! }), "after-system-ready", name, 'after "system-ready" (event #8)');
     });
   }
+
+  it("reads app events after system-ready as app events, and a second system-ready as one of them", function () {
+    const result = extractRuntimeEvents(log(...fullLog(), runtime("LIUM_MINER_HOTKEY", "35"), runtime("system-ready", ""), runtime("compose-hash-note", "00")));
+    expect(Buffer.from(result.composeHash).toString("hex")).to.equal(COMPOSE_HASH);
+    expect(result.systemReadyIndex).to.equal(8);
+    expect(result.runtimeEvents).to.have.length(11);
+  });
+
+  it("the boundary is the first system-ready of type 0x08000001 in IMR 3, not a look-alike", function () {
+    const items = fullLog();
+    // A system-ready look-alike in IMR 2 before compose-hash does not move the boundary.
+    items.splice(1, 0, runtime("system-ready", "", { imr: 2 }));
+    expect(extractRuntimeEvents(log(...items)).systemReadyIndex).to.equal(9);
+  });
+
+  it("collects init-script-hash events in order and gpu-policy-hash once, before system-ready", function () {
+    const items = fullLog();
+    items.splice(4, 0, runtime("init-script-hash", "a1".repeat(32)), runtime("init-script-hash", "a2".repeat(32)), runtime("gpu-policy-hash", "9b".repeat(32)));
+    const result = extractRuntimeEvents(log(...items));
+    expect(result.initScriptHashes.map((h) => Buffer.from(h).toString("hex"))).to.deep.equal(["a1".repeat(32), "a2".repeat(32)]);
+    expect(Buffer.from(result.gpuPolicyHash!).toString("hex")).to.equal("9b".repeat(32));
+    expectRuntimeError(log(...items, runtime("init-script-hash", "a3".repeat(32))), "after-system-ready", "init-script-hash", "comes after");
+    expectRuntimeError(log(...items.map((e) => (e["event"] === "init-script-hash" ? { ...e, event_payload: "a1" } : e))), "bad-length", "init-script-hash", "1 bytes, expected 32");
+  });
 
   it("ignores look-alike events outside RTMR3 or with another event type", function () {
     const items = [

@@ -292,7 +292,8 @@ describe("verifyAttestation: tamper matrix (each change fails exactly the expect
     // Measured consistently: the quote's RTMR3 includes the second event, so only the
     // duplicate rule can catch it.
     const att = variant(chain, {
-      runtimeEvents: (events) => [...events, { name: "compose-hash", payload: otherHash }],
+      // Before system-ready, so it is the duplicate rule (not the boundary) that rejects it.
+      runtimeEvents: (events) => events.flatMap((e) => (e.name === "compose-hash" ? [e, { name: "compose-hash", payload: otherHash }] : [e])),
     });
     const verdict = await run(att.bundle, fullOptions(chain, att));
     expectStatuses(verdict, { ...ALL_PASS, ...AFTER_BAD_LOG });

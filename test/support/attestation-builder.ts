@@ -7,6 +7,7 @@
  * Every expected value is computed here INDEPENDENTLY of `src/attestation` (node:crypto
  * only), following the rules in ../shared/fixtures/README.md:
  *   runtime digest v1 = SHA-384( u32_le(0x08000001) ‖ ":" ‖ name ‖ ":" ‖ payload )
+ *   runtime digest v2 = SHA-384( {"name":…,"payload":lowercase hex,"type":134217729} ) (JCS text)
  *   rtmr = SHA-384( rtmr ‖ digest ), from 48 zero bytes, in log order
  *   MRCONFIGID = 0x01 ‖ compose-hash ‖ 15 zero bytes
  * so a test comparing the verifier's output with these values can really fail.
@@ -42,6 +43,8 @@ export interface EventLogJsonEntry {
   event: string;
   event_payload: string;
   version?: number;
+  /** The digest pre-image (hex), as dstack writes it on v2 events. */
+  preimage?: string;
 }
 
 /** A runtime (RTMR3) event before it is measured. */
@@ -50,6 +53,8 @@ export interface RuntimeEventSpec {
   payload: Uint8Array;
   /** The digest written in the log (hex). Default: empty, as dstack "lite" logs do. */
   givenDigest?: string;
+  /** Digest rule; default the attestation's `runtimeEventVersion`. */
+  version?: 1 | 2;
 }
 
 export interface BuildAttestationOptions {
@@ -83,6 +88,10 @@ export interface BuildAttestationOptions {
   runtimeEvents?: (events: RuntimeEventSpec[]) => RuntimeEventSpec[];
   /** Write each runtime event's computed digest into the log instead of "". */
   writeRuntimeDigests?: boolean;
+  /** Digest rule of the runtime events (default 1); 2 is marked `version: 2` in the log. */
+  runtimeEventVersion?: 1 | 2;
+  /** Write each runtime event's digest pre-image as `preimage` (dstack does for v2). */
+  writePreimages?: boolean;
   /** MRCONFIGID (48 bytes); default 0x01 ‖ compose-hash ‖ zeros. */
   mrConfigId?: Uint8Array;
   mrTd?: Uint8Array;
@@ -140,12 +149,30 @@ export function v1RuntimeDigest(name: string, payload: Uint8Array): Uint8Array {
   return createHash("sha384").update(type).update(":").update(Buffer.from(name, "utf8")).update(":").update(payload).digest();
 }
 
-/** Replays RTMR0-3 from log entries: runtime events by the v1 rule, boot events by their given digest. */
+/** The v2 pre-image: the JCS text of {name, payload, type}, keys in sorted order, written out by hand. */
+export function v2RuntimePreimage(name: string, payload: Uint8Array): Buffer {
+  return Buffer.from(`{"name":${JSON.stringify(name)},"payload":"${Buffer.from(payload).toString("hex")}","type":${RUNTIME_EVENT_TYPE}}`, "utf8");
+}
+
+/** The v1 pre-image u32_le(0x08000001) ‖ ":" ‖ name ‖ ":" ‖ payload. */
+export function v1RuntimePreimage(name: string, payload: Uint8Array): Buffer {
+  const type = Buffer.alloc(4);
+  type.writeUInt32LE(RUNTIME_EVENT_TYPE);
+  return Buffer.concat([type, Buffer.from(":"), Buffer.from(name, "utf8"), Buffer.from(":"), payload]);
+}
+
+export function runtimeDigest(name: string, payload: Uint8Array, version: 1 | 2 = 1): Buffer {
+  return createHash("sha384").update(version === 2 ? v2RuntimePreimage(name, payload) : v1RuntimePreimage(name, payload)).digest();
+}
+
+/** Replays RTMR0-3 from log entries: runtime events by their version's rule, boot events by their given digest. */
 export function replayEntries(events: readonly EventLogJsonEntry[]): [Uint8Array, Uint8Array, Uint8Array, Uint8Array] {
   const rtmrs: Buffer[] = [0, 1, 2, 3].map(() => Buffer.alloc(48));
   for (const e of events) {
     const digest =
-      e.event_type === RUNTIME_EVENT_TYPE ? v1RuntimeDigest(e.event, Buffer.from(e.event_payload, "hex")) : Buffer.from(e.digest, "hex");
+      e.event_type === RUNTIME_EVENT_TYPE
+        ? runtimeDigest(e.event, Buffer.from(e.event_payload, "hex"), e.version === 2 ? 2 : 1)
+        : Buffer.from(e.digest, "hex");
     rtmrs[e.imr] = createHash("sha384").update(rtmrs[e.imr]!).update(digest).digest();
   }
   return rtmrs as [Buffer, Buffer, Buffer, Buffer];
@@ -212,8 +239,14 @@ export function buildAttestation(options: BuildAttestationOptions = {}): BuiltAt
   let runtime = defaultRuntimeEvents({ appId: Buffer.from(appId.slice(2), "hex"), composeHash, instanceId, osImageHash, keyProvider });
   if (options.runtimeEvents !== undefined) runtime = options.runtimeEvents(runtime);
   for (const spec of runtime) {
-    const digest = spec.givenDigest ?? (options.writeRuntimeDigests === true ? hex(v1RuntimeDigest(spec.name, spec.payload)) : "");
-    events.push({ imr: 3, event_type: RUNTIME_EVENT_TYPE, digest, event: spec.name, event_payload: hex(spec.payload) });
+    const version = spec.version ?? options.runtimeEventVersion ?? 1;
+    const digest = spec.givenDigest ?? (options.writeRuntimeDigests === true ? hex(runtimeDigest(spec.name, spec.payload, version)) : "");
+    const entry: EventLogJsonEntry = { imr: 3, event_type: RUNTIME_EVENT_TYPE, digest, event: spec.name, event_payload: hex(spec.payload) };
+    if (version === 2) entry.version = 2;
+    if (options.writePreimages === true) {
+      entry.preimage = hex(version === 2 ? v2RuntimePreimage(spec.name, spec.payload) : v1RuntimePreimage(spec.name, spec.payload));
+    }
+    events.push(entry);
   }
 
   const rtmrs = replayEntries(events);

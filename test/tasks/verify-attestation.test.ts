@@ -66,6 +66,7 @@ interface TaskOptions {
   skipQuoteSignature?: boolean;
   skipOnchain?: boolean;
   requireMrConfigId?: boolean;
+  mrConfigDocument?: string;
   json?: boolean;
 }
 
@@ -126,6 +127,23 @@ afterEach(function () {
 });
 
 describe("verify-attestation task: --bundle", function () {
+  it("--mr-config-document: a format-03 MRCONFIGID passes with its exact document, fails without it, and a missing file is exit 2", async function () {
+    const document = `{"compose_hash":"${att.composeHash.slice(2)}","key_provider":"kms","version":3}`;
+    const digest = createHash("sha256").update("dstack-mr-config-v3:").update(Buffer.of(0)).update(document).digest();
+    const v3 = buildAttestation({ appId: app, appCompose, osImageHash: att.osImageHash, keyProvider: att.keyProvider, mrConfigId: Buffer.concat([Buffer.of(3), digest, Buffer.alloc(15)]) });
+    const bundle = writeFile("v3.json", JSON.stringify(v3.bundle));
+    const documentFile = writeFile("mr-config.json", document);
+    const pass = await runTask({ bundle, mrConfigDocument: documentFile, skipQuoteSignature: true, skipOnchain: true, json: true });
+    expect(pass.exitCode, pass.stdout).to.equal(0);
+    expect(statusesOf(pass.json)["mr-config-id"]).to.equal("pass");
+    const without = await runTask({ bundle, skipQuoteSignature: true, skipOnchain: true, json: true });
+    expect(without.exitCode).to.equal(1);
+    expect(statusesOf(without.json)["mr-config-id"]).to.equal("fail");
+    const missing = await runTask({ bundle, mrConfigDocument: path.join(dir, "absent.json"), skipQuoteSignature: true, skipOnchain: true, json: true });
+    expect(missing.exitCode).to.equal(2);
+    expect(missing.stdout + missing.stderr).to.include("--mr-config-document");
+  });
+
   it("--json: exit 0, the documented verdict shape, every check passing (signature skipped: test root)", async function () {
     const bundle = writeFile("good.json", JSON.stringify(att.bundle));
     const measurements = writeFile(
