@@ -287,7 +287,7 @@ contract DstackApp is
     }
 
     /// @dev Owner only, and never once upgrades are disabled.
-    function _authorizeUpgrade(address newImplementation) internal override onlyOwner {
+    function _authorizeUpgrade(address newImplementation) internal virtual override onlyOwner {
         // Upstream's revert string, so that clients holding upstream's ABI can decode it
         // (33 characters: fixed by upstream, hence reason-string is off for this line).
         // solhint-disable-next-line gas-custom-errors, reason-string

@@ -67,6 +67,14 @@ describe("upgrade check (OpenZeppelin upgrades-core)", () => {
     assertSafeUpgrade(await referenceOf("DstackApp"), await contract("DstackAppNextVersion"), "DstackAppNextVersion");
   });
 
+  it("accepts a user's extension (new state after the gap, a reinitializer) over upstream's and this project's DstackApp", async () => {
+    const extended = await contract("ExtendedDstackApp");
+    assertSafeUpgrade(UPSTREAM_APP, extended, extended.name);
+    assertSafeUpgrade(await referenceOf("DstackApp"), extended, extended.name);
+    const layout = storageLayoutOf(extended);
+    expect(layout.storage.at(-1)).to.include({ label: "label", slot: "53" });
+  });
+
   it("refuses an implementation that inserts a variable before the allowlist (layout broken)", async () => {
     const broken = await contract("DstackAppBrokenLayout");
     for (const reference of [UPSTREAM_APP, await referenceOf("DstackApp")]) {
