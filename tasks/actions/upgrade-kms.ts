@@ -6,15 +6,13 @@ import { parseRoute } from "../../src/governance/route.js";
 import { planUpgradeKms, readKmsImplementation } from "../../src/manage/kms-upgrade-plan.js";
 import { assertSigner } from "../../src/manage/send-direct.js";
 import { assertTarget } from "../../src/manage/targets.js";
-import { InvalidInputError } from "../../src/util/errors.js";
-import { parseHexBytes, toHex } from "../../src/util/hex.js";
 import type { SendArgs } from "../lib/allowlist-action.js";
 import { applyPlan } from "../lib/apply-plan.js";
 import { parseAddress } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { deployWith } from "../lib/deploy.js";
 import { runCommand } from "../lib/output.js";
-import { checkUpgrade, resolveCandidate, resolveReference, upgradeCheckLine, type UpgradeCheck } from "../lib/upgrade-check.js";
+import { checkUpgrade, resolveCandidate, resolveReference, parseUpgradeOptions, withUpgradeReport, type UpgradeCheck } from "../lib/upgrade-check.js";
 
 interface Args extends SendArgs {
   kms?: string;
@@ -33,16 +31,7 @@ interface Args extends SendArgs {
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const kms = parseAddress(args.kms, "--kms");
-    if ((args.implementation === undefined) === !args.deployImplementation) {
-      throw new InvalidInputError("give exactly one of --implementation ADDRESS or --deploy-implementation");
-    }
-    const callData: Hex = args.callData === undefined ? "0x" : toHex(parseHexBytes(args.callData, "--call-data"));
-    const given = args.implementation === undefined ? undefined : parseAddress(args.implementation, "--implementation");
-    if (given === undefined && args.dryRun) {
-      throw new InvalidInputError(
-        "--deploy-implementation cannot be combined with --dry-run (the implementation would have to be deployed); deploy it first and pass --implementation",
-      );
-    }
+    const { given, callData } = parseUpgradeOptions(args);
 
     const route = parseRoute(args);
     const { connection, publicClient, signer, networkName } = await connectSigner(hre, args.from);
@@ -77,12 +66,6 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
         return { ok: now === getAddress(implementation), detail: `implementation is ${now}` };
       },
     });
-    const checked = upgradeCheck === undefined ? result : { ...result, data: { ...result.data, upgradeCheck }, lines: [upgradeCheckLine(upgradeCheck), ...result.lines] };
-    if (deployed === undefined) return checked;
-    return {
-      ...checked,
-      data: { ...checked.data, deployedImplementation: deployed },
-      lines: [`✔ deployed ${upgradeCheck?.candidate ?? "DstackKms"} implementation ${deployed.address}`, `  tx ${deployed.transactionHash}, gas used ${deployed.gasUsed}`, ...checked.lines],
-    };
+    return withUpgradeReport(result, upgradeCheck, deployed);
   });
 }

@@ -3,6 +3,10 @@ import { readFile } from "node:fs/promises";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { Address, Hex, PublicClient } from "viem";
 
+import { parseHexBytes, toHex } from "../../src/util/hex.js";
+import { parseAddress } from "./args.js";
+import type { CommandResult } from "./output.js";
+
 import { toRpcError } from "../../src/chain/errors.js";
 import { assertSafeUpgrade, storageLayoutOf, type BuiltContract, type CompilerBuild, type LayoutReference } from "../../src/upgrade/upgrade-safety.js";
 import { UPSTREAM_DSTACK_APP_LAYOUT, UPSTREAM_DSTACK_KMS_LAYOUT } from "../../src/upgrade/upstream-layouts.js";
@@ -162,4 +166,42 @@ export function checkUpgrade(reference: LayoutReference, candidate: CompiledCont
 
 export function upgradeCheckLine(check: UpgradeCheck): string {
   return `✔ upgrade check (${check.validator}): ${check.candidate} is upgrade-safe and keeps the storage layout of ${check.reference}`;
+}
+
+/** The options upgrade-app and upgrade-kms share, parsed before the chain is touched. */
+export interface UpgradeOptions {
+  implementation?: string;
+  deployImplementation: boolean;
+  callData?: string;
+  dryRun: boolean;
+}
+
+/** The new implementation's address (undefined: deploy one) and the upgrade call data. */
+export function parseUpgradeOptions(args: UpgradeOptions): { given: Address | undefined; callData: Hex } {
+  if ((args.implementation === undefined) === !args.deployImplementation) {
+    throw new InvalidInputError("give exactly one of --implementation ADDRESS or --deploy-implementation");
+  }
+  const callData: Hex = args.callData === undefined ? "0x" : toHex(parseHexBytes(args.callData, "--call-data"));
+  const given = args.implementation === undefined ? undefined : parseAddress(args.implementation, "--implementation");
+  if (given === undefined && args.dryRun) {
+    throw new InvalidInputError(
+      "--deploy-implementation cannot be combined with --dry-run (the implementation would have to be deployed); deploy it first and pass --implementation",
+    );
+  }
+  return { given, callData };
+}
+
+/** Adds the check (and the deployment, when there was one) to an upgrade task's result. */
+export function withUpgradeReport(
+  result: CommandResult,
+  upgradeCheck: UpgradeCheck | undefined,
+  deployed: { address: Address; transactionHash: Hex; gasUsed: bigint } | undefined,
+): CommandResult {
+  const checked = upgradeCheck === undefined ? result : { ...result, data: { ...result.data, upgradeCheck }, lines: [upgradeCheckLine(upgradeCheck), ...result.lines] };
+  if (deployed === undefined) return checked;
+  return {
+    ...checked,
+    data: { ...checked.data, deployedImplementation: deployed },
+    lines: [`✔ deployed ${upgradeCheck?.candidate} implementation ${deployed.address}`, `  tx ${deployed.transactionHash}, gas used ${deployed.gasUsed}`, ...checked.lines],
+  };
 }
