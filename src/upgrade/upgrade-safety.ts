@@ -2,14 +2,37 @@ import upgradesCore, { type SolcInput, type SolcOutput, type StorageLayout, type
 
 import { DstackGovernanceError } from "../util/errors.js";
 
-const { UpgradeableContractErrorReport, getContractVersion, getErrors, getStorageLayout, getStorageUpgradeReport, solcInputOutputDecoder, validate, withValidationDefaults } =
-  upgradesCore;
+const {
+  UpgradeableContractErrorReport,
+  getContractVersion,
+  getErrors,
+  getStorageLayout,
+  getStorageUpgradeReport,
+  makeNamespacedInput,
+  solcInputOutputDecoder,
+  validate,
+  withValidationDefaults,
+} = upgradesCore;
 
 /** One solc compilation: what the compiler was given and what it answered (with `storageLayout` and `ast`). */
 export interface CompilerBuild {
   solcVersion: string;
   input: SolcInput;
   output: SolcOutput;
+  /**
+   * The output of `namespacedInput(input, output)` compiled by the same solc version: it
+   * gives the slots and offsets inside ERC-7201 namespaces (OpenZeppelin's own state).
+   * Without it namespaces are compared member by member only.
+   */
+  namespacedOutput?: SolcOutput;
+}
+
+/**
+ * The solc input whose compilation (`storageLayout` and `ast` only: no code generation)
+ * is a build's `namespacedOutput`.
+ */
+export function namespacedInput(build: Pick<CompilerBuild, "input" | "output" | "solcVersion">): SolcInput {
+  return makeNamespacedInput(build.input, build.output, build.solcVersion);
 }
 
 /** A contract of a compilation, by its fully qualified name (`source:Contract`). */
@@ -41,7 +64,7 @@ const runs = new WeakMap<CompilerBuild, ValidationRunData>();
 function validationRun(build: CompilerBuild): ValidationRunData {
   let run = runs.get(build);
   if (run === undefined) {
-    run = validate(build.output, solcInputOutputDecoder(build.input, build.output), build.solcVersion, build.input);
+    run = validate(build.output, solcInputOutputDecoder(build.input, build.output), build.solcVersion, build.input, build.namespacedOutput);
     runs.set(build, run);
   }
   return run;

@@ -23,18 +23,18 @@ const COMMON_TYPES: StorageLayout["types"] = {
   "t_mapping(t_address,t_bool)": { label: "mapping(address => bool)", numberOfBytes: "32" },
 };
 
-// OpenZeppelin's upgradeable bases keep their state in ERC-7201 namespaces, not in slots.
-// Members are compared in order and by type (as for a build without a namespaced compilation).
+// OpenZeppelin's upgradeable bases keep their state in ERC-7201 namespaces, not in slots;
+// slots and offsets here are relative to each namespace's base slot.
 const OZ_NAMESPACES: NonNullable<StorageLayout["namespaces"]> = {
   "erc7201:openzeppelin.storage.Ownable2Step": [
-    { contract: "Ownable2StepUpgradeable", label: "_pendingOwner", type: "t_address", src: "@openzeppelin/contracts-upgradeable/access/Ownable2StepUpgradeable.sol" },
+    { contract: "Ownable2StepUpgradeable", label: "_pendingOwner", type: "t_address", src: "@openzeppelin/contracts-upgradeable/access/Ownable2StepUpgradeable.sol", slot: "0", offset: 0 },
   ],
   "erc7201:openzeppelin.storage.Ownable": [
-    { contract: "OwnableUpgradeable", label: "_owner", type: "t_address", src: "@openzeppelin/contracts-upgradeable/access/OwnableUpgradeable.sol" },
+    { contract: "OwnableUpgradeable", label: "_owner", type: "t_address", src: "@openzeppelin/contracts-upgradeable/access/OwnableUpgradeable.sol", slot: "0", offset: 0 },
   ],
   "erc7201:openzeppelin.storage.Initializable": [
-    { contract: "Initializable", label: "_initialized", type: "t_uint64", src: "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol" },
-    { contract: "Initializable", label: "_initializing", type: "t_bool", src: "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol" },
+    { contract: "Initializable", label: "_initialized", type: "t_uint64", src: "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol", slot: "0", offset: 0 },
+    { contract: "Initializable", label: "_initializing", type: "t_bool", src: "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol", slot: "0", offset: 8 },
   ],
 };
 

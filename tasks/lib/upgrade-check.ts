@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { Address, Hex, PublicClient } from "viem";
@@ -8,11 +9,13 @@ import { parseAddress } from "./args.js";
 import type { CommandResult } from "./output.js";
 
 import { toRpcError } from "../../src/chain/errors.js";
-import { assertSafeUpgrade, storageLayoutOf, type BuiltContract, type CompilerBuild, type LayoutReference } from "../../src/upgrade/upgrade-safety.js";
+import { assertSafeUpgrade, namespacedInput, storageLayoutOf, type BuiltContract, type CompilerBuild, type LayoutReference } from "../../src/upgrade/upgrade-safety.js";
 import { UPSTREAM_DSTACK_APP_LAYOUT, UPSTREAM_DSTACK_KMS_LAYOUT } from "../../src/upgrade/upstream-layouts.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 
 type Artifacts = HardhatRuntimeEnvironment["artifacts"];
+
+const require = createRequire(import.meta.url);
 
 export type ProxyKind = "app" | "kms";
 
@@ -30,6 +33,24 @@ interface CompiledContract extends BuiltContract {
   immutableReferences: Record<string, Array<{ start: number; length: number }>>;
 }
 
+/**
+ * Compiles a build's namespaced input (OpenZeppelin's way to learn the slots inside ERC-7201
+ * namespaces) with the `solc` package this project compiles with (hardhat.config.ts). A
+ * build made by another compiler version is refused rather than checked less thoroughly.
+ */
+function compileNamespaced(build: CompilerBuild): CompilerBuild["output"] {
+  const solc = require("solc") as { version(): string; compile(input: string): string };
+  if (!solc.version().startsWith(`${build.solcVersion}+`)) {
+    throw new InvalidInputError(`--contract: the upgrade check needs solc ${build.solcVersion} (the build's compiler); the solc package is ${solc.version()}`);
+  }
+  const output = JSON.parse(solc.compile(JSON.stringify(namespacedInput(build)))) as CompilerBuild["output"] & { errors?: Array<{ severity: string; formattedMessage: string }> };
+  const errors = (output.errors ?? []).filter((error) => error.severity === "error");
+  if (errors.length > 0) {
+    throw new InvalidInputError("--contract: the namespaced compilation for the upgrade check failed", { details: errors.map((error) => error.formattedMessage).join("\n") });
+  }
+  return output;
+}
+
 // Build ids are content hashes, so a cached build never goes stale; one object per build
 // also lets the validator's per-build cache work across contracts.
 const builds = new Map<string, Promise<CompilerBuild>>();
@@ -40,7 +61,7 @@ function readBuild(id: string, inputPath: string, outputPath: string): Promise<C
     build = (async () => {
       const { solcVersion, input } = JSON.parse(await readFile(inputPath, "utf8")) as { solcVersion: string; input: CompilerBuild["input"] };
       const { output } = JSON.parse(await readFile(outputPath, "utf8")) as { output: CompilerBuild["output"] };
-      return { solcVersion, input, output };
+      return { solcVersion, input, output, namespacedOutput: compileNamespaced({ solcVersion, input, output }) };
     })();
     builds.set(id, build);
     build.catch(() => builds.delete(id));

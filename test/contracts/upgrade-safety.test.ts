@@ -53,7 +53,11 @@ describe("upgrade check (OpenZeppelin upgrades-core)", () => {
       const compiled = storageLayoutOf(await contract(name));
       const shape = (layout: typeof compiled) => layout.storage.map((item) => [item.label, item.slot, item.offset, layout.types[item.type]?.label]);
       expect(shape(compiled), name).to.deep.equal(shape(recorded));
-      expect(Object.keys(compiled.namespaces ?? {}).sort(), name).to.deep.equal(Object.keys(recorded.namespaces ?? {}).sort());
+      // With the namespaced compilation, OpenZeppelin's ERC-7201 state has slots and offsets too.
+      const namespaces = (layout: typeof compiled) =>
+        Object.fromEntries(Object.entries(layout.namespaces ?? {}).map(([id, items]) => [id, items.map((item) => [item.label, item.slot, item.offset, layout.types[item.type]?.label])]));
+      expect(namespaces(compiled), name).to.deep.equal(namespaces(recorded));
+      expect(namespaces(compiled)["erc7201:openzeppelin.storage.Initializable"], name).to.deep.equal([["_initialized", "0", 0, "uint64"], ["_initializing", "0", 8, "bool"]]);
     }
   });
 
@@ -89,6 +93,19 @@ describe("upgrade check (OpenZeppelin upgrades-core)", () => {
     const error = refusal(await referenceOf("DstackApp"), await contract("DstackAppUnsafe"));
     expect(error.message).to.equal("DstackAppUnsafe is not upgrade-safe (1 finding)");
     expect(error.findings).to.match(/Use of delegatecall is not allowed/);
+  });
+
+  it("compares OpenZeppelin's ERC-7201 namespaces too: a member the new implementation lacks is refused", async () => {
+    const namespaces = UPSTREAM_DSTACK_APP_LAYOUT.namespaces!;
+    const ownable = namespaces["erc7201:openzeppelin.storage.Ownable"]!;
+    const reference: LayoutReference = {
+      name: "an app whose Ownable namespace had a second member",
+      layout: {
+        ...UPSTREAM_DSTACK_APP_LAYOUT,
+        namespaces: { ...namespaces, "erc7201:openzeppelin.storage.Ownable": [...ownable, { ...ownable[0]!, label: "_extra", type: "t_uint256", slot: "1" }] },
+      },
+    };
+    expect(refusal(reference, await contract("DstackApp")).findings).to.match(/Deleted `_extra`/);
   });
 
   it("refuses a KMS implementation for an app, and this project's app over upstream's older layout", async () => {
