@@ -5,6 +5,7 @@ import {Ownable2StepUpgradeable} from "@openzeppelin/contracts-upgradeable/acces
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {ERC165Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/introspection/ERC165Upgradeable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {IAppAuth} from "./interfaces/IAppAuth.sol";
 import {IAppAuthBasicManagement} from "./interfaces/IAppAuthBasicManagement.sol";
@@ -59,9 +60,8 @@ contract DstackApp is
     /// @notice The TCB requirement was switched on (true) or off (false).
     event RequireTcbUpToDateSet(bool requireUpToDate);
 
-    /// @notice The implementation can no longer be upgraded.
-    error UpgradesAreDisabled();
-    /// @notice A batch call was given no hashes.
+    /// @notice A batch call was given no hashes. (The batch functions are ours, so this
+    /// error is too; where upstream reverts, this contract reverts with upstream's string.)
     error EmptyBatch();
 
     /// @custom:oz-upgrades-unsafe-allow constructor
@@ -205,14 +205,21 @@ contract DstackApp is
     /**
      * @notice Freezes the implementation for ever: no upgrade is possible afterwards,
      * not even by the owner. Irreversible.
+     * @dev Calling it again succeeds and emits the events again, as upstream does, so a
+     * batch that includes it does not revert as a whole.
      */
     function disableUpgrades() external onlyOwner {
-        if (_upgradesDisabled) revert UpgradesAreDisabled();
         _disableUpgrades();
     }
 
     /// @inheritdoc ERC165Upgradeable
-    function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        virtual
+        override(ERC165Upgradeable, IERC165)
+        returns (bool)
+    {
         return interfaceId == type(IAppAuth).interfaceId
             || interfaceId == type(IAppAuthBasicManagement).interfaceId
             || interfaceId == type(IAppAuthBatchManagement).interfaceId || super.supportsInterface(interfaceId);
@@ -226,13 +233,20 @@ contract DstackApp is
         bytes32 initialDeviceId,
         bytes32 initialComposeHash
     ) private {
+        // Upstream's string (lower-case "invalid"), checked before anything is emitted.
+        // solhint-disable-next-line gas-custom-errors
+        require(initialOwner != address(0), "invalid owner address");
+        // Upstream's events first, in upstream's order: device, compose hash, ownership.
+        if (initialDeviceId != bytes32(0)) _addDevice(initialDeviceId);
+        if (initialComposeHash != bytes32(0)) _addComposeHash(initialComposeHash);
         __Ownable_init(initialOwner);
         __Ownable2Step_init();
         __ERC165_init();
+        // Upstream sets these three flags silently; the events below are ours (listed in
+        // the README), so that an indexer rebuilds the initial flags from `PolicyChanged`
+        // alone. Only a flag switched on is announced: off is every flag's initial state.
         if (allowAnyDevice_) _setAllowAnyDevice(true);
         if (requireTcbUpToDate_) _setRequireTcbUpToDate(true);
-        if (initialDeviceId != bytes32(0)) _addDevice(initialDeviceId);
-        if (initialComposeHash != bytes32(0)) _addComposeHash(initialComposeHash);
         if (disableUpgrades_) _disableUpgrades();
     }
 
@@ -273,8 +287,11 @@ contract DstackApp is
     }
 
     /// @dev Owner only, and never once upgrades are disabled.
-    function _authorizeUpgrade(address newImplementation) internal override onlyOwner {
-        if (_upgradesDisabled) revert UpgradesAreDisabled();
+    function _authorizeUpgrade(address newImplementation) internal virtual override onlyOwner {
+        // Upstream's revert string, so that clients holding upstream's ABI can decode it
+        // (33 characters: fixed by upstream, hence reason-string is off for this line).
+        // solhint-disable-next-line gas-custom-errors, reason-string
+        require(!_upgradesDisabled, "Upgrades are permanently disabled");
         emit PolicyChanged(msg.sender, POLICY_IMPLEMENTATION_UPGRADE, bytes32(uint256(uint160(newImplementation))), true);
     }
 }

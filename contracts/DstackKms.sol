@@ -6,6 +6,7 @@ import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Ini
 import {ERC165Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/introspection/ERC165Upgradeable.sol";
 import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {IAppAuth} from "./interfaces/IAppAuth.sol";
 import {IPolicyEvents} from "./interfaces/IPolicyEvents.sol";
@@ -88,10 +89,8 @@ contract DstackKms is Initializable, Ownable2StepUpgradeable, UUPSUpgradeable, E
     /// @notice An OS image is no longer allowed.
     event OsImageHashRemoved(bytes32 osImageHash);
 
-    /// @notice The zero address was given where an app id or implementation is needed.
-    error ZeroAddress();
-    /// @notice `deployAndRegisterApp` was called before an app implementation was set.
-    error AppImplementationNotSet();
+    // Every revert of this contract that upstream also has carries upstream's string
+    // (`Error(string)`), so that clients holding upstream's ABI decode it.
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -153,7 +152,8 @@ contract DstackKms is Initializable, Ownable2StepUpgradeable, UUPSUpgradeable, E
      * @param implementation the implementation address (not zero)
      */
     function setAppImplementation(address implementation) external onlyOwner {
-        if (implementation == address(0)) revert ZeroAddress();
+        // solhint-disable-next-line gas-custom-errors
+        require(implementation != address(0), "Invalid implementation address");
         _setAppImplementation(implementation);
     }
 
@@ -163,7 +163,8 @@ contract DstackKms is Initializable, Ownable2StepUpgradeable, UUPSUpgradeable, E
      * @param appId the app contract address (not zero)
      */
     function registerApp(address appId) external {
-        if (appId == address(0)) revert ZeroAddress();
+        // solhint-disable-next-line gas-custom-errors
+        require(appId != address(0), "Invalid app ID");
         _registerApp(appId);
     }
 
@@ -308,7 +309,13 @@ contract DstackKms is Initializable, Ownable2StepUpgradeable, UUPSUpgradeable, E
     }
 
     /// @inheritdoc ERC165Upgradeable
-    function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        virtual
+        override(ERC165Upgradeable, IERC165)
+        returns (bool)
+    {
         return interfaceId == type(IAppAuth).interfaceId || super.supportsInterface(interfaceId);
     }
 
@@ -321,8 +328,10 @@ contract DstackKms is Initializable, Ownable2StepUpgradeable, UUPSUpgradeable, E
         bytes32 initialComposeHash
     ) private returns (address appId) {
         address implementation = appImplementation;
-        if (implementation == address(0)) revert AppImplementationNotSet();
-        if (initialOwner == address(0)) revert ZeroAddress();
+        // solhint-disable-next-line gas-custom-errors
+        require(implementation != address(0), "DstackApp implementation not set");
+        // solhint-disable-next-line gas-custom-errors
+        require(initialOwner != address(0), "Invalid owner address");
         bytes memory initData = abi.encodeWithSignature(
             "initialize(address,bool,bool,bool,bytes32,bytes32)",
             initialOwner,
@@ -350,7 +359,7 @@ contract DstackKms is Initializable, Ownable2StepUpgradeable, UUPSUpgradeable, E
     }
 
     /// @dev Owner only.
-    function _authorizeUpgrade(address newImplementation) internal override onlyOwner {
+    function _authorizeUpgrade(address newImplementation) internal virtual override onlyOwner {
         emit PolicyChanged(msg.sender, POLICY_IMPLEMENTATION_UPGRADE, bytes32(uint256(uint160(newImplementation))), true);
     }
 }

@@ -36,6 +36,12 @@ const hashSources = [
   str("appCompose", "An app-compose.json whose exact bytes are hashed"),
 ];
 
+// The upgrade check (OpenZeppelin upgrades-core, from build info) of upgrade-app and upgrade-kms.
+const upgradeCheckOptions = (defaultContract: string) => [
+  str("contract", `The new implementation's contract in this project (default: ${defaultContract} when deploying; found by its code otherwise)`),
+  str("reference", "The current implementation's layout: upstream (upstream dstack's, recorded) or a contract name (default: found by its code)"),
+];
+
 const bytes32Task = (name: string, description: string, target: (b: Builder) => Builder, option: string, optionDescription: string, action: string) =>
   apply(task(name, description), target, str(option, optionDescription), sending).setAction(() => import(`./actions/${action}.js`)).build();
 
@@ -108,10 +114,20 @@ export const tasks: TaskDefinition[] = [
     task("upgrade-app", "Upgrade an app proxy to a new implementation"),
     app,
     str("implementation", "Address of the new implementation"),
-    flag("deployImplementation", "Deploy this project's DstackApp as the new implementation first"),
+    flag("deployImplementation", "Deploy this project's DstackApp (or --contract) as the new implementation first"),
+    ...upgradeCheckOptions("DstackApp"),
     str("callData", "Calldata for upgradeToAndCall (default: none)"),
     sending,
   ).setAction(() => import("./actions/upgrade-app.js")).build(),
+  apply(
+    task("upgrade-kms", "Upgrade a KMS proxy to a new implementation (storage layout and upgrade safety checked first)"),
+    kms,
+    str("implementation", "Address of the new implementation"),
+    flag("deployImplementation", "Deploy this project's DstackKms (or --contract) as the new implementation first"),
+    ...upgradeCheckOptions("DstackKms"),
+    str("callData", "Calldata for upgradeToAndCall (default: none)"),
+    sending,
+  ).setAction(() => import("./actions/upgrade-kms.js")).build(),
   apply(
     task("transfer-ownership", "Start a two-step ownership transfer of an app or KMS (the new owner must accept)"),
     app,

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+
 /**
  * @title IAppAuth
  * @notice The question the dstack KMS asks before it releases keys to a CVM: may this
- * boot, described by its attested measurements, run? ERC-165 id `0x1e079198`.
+ * boot, described by its attested measurements, run? ERC-165 id `0x1e079198` (an
+ * implementation answers `supportsInterface`, as upstream's interface requires).
  */
-interface IAppAuth {
+interface IAppAuth is IERC165 {
     /**
      * @notice What a booting CVM proved about itself, as the KMS passes it on.
      * @param appId the DstackApp address from the `app-id` RTMR3 event

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+
 /**
  * @title IAppAuthBasicManagement
  * @notice The allowlist management every dstack tool expects of an app contract.
  * ERC-165 id `0x8fd37527`. The event arguments are not indexed, as upstream.
  */
-interface IAppAuthBasicManagement {
+interface IAppAuthBasicManagement is IERC165 {
     /// @notice A compose hash was allowed to boot.
     event ComposeHashAdded(bytes32 composeHash);
     /// @notice A compose hash may no longer boot.

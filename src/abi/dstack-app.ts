@@ -46,7 +46,6 @@ export const dstackAppAbi = [
     name: "UUPSUnsupportedProxiableUUID",
     type: "error",
   },
-  { inputs: [], name: "UpgradesAreDisabled", type: "error" },
   {
     anonymous: false,
     inputs: [

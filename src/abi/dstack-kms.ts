@@ -12,7 +12,6 @@ export const dstackKmsAbi = [
     name: "AddressEmptyCode",
     type: "error",
   },
-  { inputs: [], name: "AppImplementationNotSet", type: "error" },
   {
     inputs: [
       { internalType: "address", name: "implementation", type: "address" },
@@ -46,7 +45,6 @@ export const dstackKmsAbi = [
     name: "UUPSUnsupportedProxiableUUID",
     type: "error",
   },
-  { inputs: [], name: "ZeroAddress", type: "error" },
   {
     anonymous: false,
     inputs: [

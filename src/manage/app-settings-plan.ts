@@ -1,11 +1,11 @@
 import { getAddress, type Address, type Hex, type PublicClient } from "viem";
 
 import { dstackAppAbi } from "../abi/dstack-app.js";
-import { ERC1967_IMPLEMENTATION_SLOT, readAppInfo } from "../chain/app-state.js";
-import { isRevertError, toRpcError } from "../chain/errors.js";
+import { readAppInfo } from "../chain/app-state.js";
 import { InvalidInputError } from "../util/errors.js";
 import { plannedCall, type ChangePlan } from "./planned-call.js";
 import { assertTarget } from "./targets.js";
+import { assertUupsImplementation } from "./uups-implementation.js";
 
 
 export type AppFlag = "allowAnyDevice" | "requireTcbUpToDate";
@@ -83,20 +83,7 @@ export async function planUpgradeApp(
   callData: Hex = "0x",
 ): Promise<ChangePlan> {
   await assertUpgradable(client, app);
-  const code = await client.getCode({ address: newImplementation });
-  if (code === undefined || code === "0x") {
-    throw new InvalidInputError(`--implementation: no contract at ${newImplementation}`);
-  }
-  let uuid: Hex;
-  try {
-    uuid = (await client.readContract({ address: newImplementation, abi: dstackAppAbi, functionName: "proxiableUUID" })) as Hex;
-  } catch (error) {
-    if (!isRevertError(error)) throw toRpcError(client, "eth_call", error);
-    throw new InvalidInputError(`--implementation: ${newImplementation} is not a UUPS implementation (no proxiableUUID())`);
-  }
-  if (uuid.toLowerCase() !== ERC1967_IMPLEMENTATION_SLOT) {
-    throw new InvalidInputError(`--implementation: ${newImplementation} reports proxiableUUID ${uuid}, not the ERC-1967 slot`);
-  }
+  await assertUupsImplementation(client, newImplementation);
   const current = await readImplementation(client, app);
   if (current === getAddress(newImplementation)) {
     return { target: app, calls: [], unchanged: [{ item: "implementation", reason: `already at ${current}` }], sender: { role: "owner" } };

@@ -5,40 +5,33 @@ import { assertUpgradable, planUpgradeApp, readImplementation } from "../../src/
 import { assertRouteSender } from "../../src/governance/route-authorization.js";
 import { parseRoute } from "../../src/governance/route.js";
 import { assertSigner } from "../../src/manage/send-direct.js";
-import { InvalidInputError } from "../../src/util/errors.js";
-import { parseHexBytes, toHex } from "../../src/util/hex.js";
 import type { SendArgs } from "../lib/allowlist-action.js";
 import { applyPlan } from "../lib/apply-plan.js";
 import { parseAddress } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { deployWith } from "../lib/deploy.js";
 import { runCommand } from "../lib/output.js";
+import { checkUpgrade, resolveCandidate, resolveReference, parseUpgradeOptions, withUpgradeReport, type UpgradeCheck } from "../lib/upgrade-check.js";
 
 interface Args extends SendArgs {
   app?: string;
   implementation?: string;
   deployImplementation: boolean;
+  contract?: string;
+  reference?: string;
   callData?: string;
 }
 
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const app = parseAddress(args.app, "--app");
-    if ((args.implementation === undefined) === !args.deployImplementation) {
-      throw new InvalidInputError("give exactly one of --implementation ADDRESS or --deploy-implementation");
-    }
-    const callData: Hex = args.callData === undefined ? "0x" : toHex(parseHexBytes(args.callData, "--call-data"));
-    const given = args.implementation === undefined ? undefined : parseAddress(args.implementation, "--implementation");
-    if (given === undefined && args.dryRun) {
-      throw new InvalidInputError(
-        "--deploy-implementation cannot be combined with --dry-run (the implementation would have to be deployed); deploy it first and pass --implementation",
-      );
-    }
+    const { given, callData } = parseUpgradeOptions(args);
 
     const route = parseRoute(args);
     const { connection, publicClient, signer, networkName } = await connectSigner(hre, args.from);
     let implementation: Address;
     let deployed: { address: Address; transactionHash: Hex; gasUsed: bigint } | undefined;
+    let upgradeCheck: UpgradeCheck | undefined;
     if (given !== undefined) {
       implementation = given;
     } else {
@@ -49,12 +42,21 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       // On a governance route the Safe or timelock must be the owner; the signer only deploys.
       await assertRouteSender(publicClient, app, { role: "owner" }, route, getAddress(signer.account.address));
       if (route.kind === "direct") await assertSigner(publicClient, getAddress(signer.account.address), app, { role: "owner" });
-      deployed = await deployWith(hre, connection, publicClient, signer, "DstackApp", []);
+      // The new implementation must keep the current one's storage layout and be
+      // upgrade-safe; checked from build info before it is deployed.
+      const candidate = await resolveCandidate(hre.artifacts, publicClient, args.contract ?? "DstackApp");
+      upgradeCheck = checkUpgrade(await resolveReference(hre.artifacts, publicClient, "app", await readImplementation(publicClient, app), args.reference), candidate);
+      // deployWith deploys any contract of this project's artifacts.
+      deployed = await deployWith(hre, connection, publicClient, signer, candidate.name as "DstackApp", []);
       implementation = deployed.address;
-      console.error(`deployed DstackApp implementation ${implementation} (tx ${deployed.transactionHash})`);
+      console.error(`deployed ${candidate.name} implementation ${implementation} (tx ${deployed.transactionHash})`);
     }
 
     const plan = await planUpgradeApp(publicClient, app, implementation, callData);
+    if (upgradeCheck === undefined && plan.calls.length > 0) {
+      const candidate = await resolveCandidate(hre.artifacts, publicClient, args.contract, implementation);
+      upgradeCheck = checkUpgrade(await resolveReference(hre.artifacts, publicClient, "app", await readImplementation(publicClient, app), args.reference), candidate);
+    }
     const result = await applyPlan(publicClient, signer, plan, {
       dryRun: args.dryRun,
       route,
@@ -64,11 +66,6 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
         return { ok: now === getAddress(implementation), detail: `implementation is ${now}` };
       },
     });
-    if (deployed === undefined) return result;
-    return {
-      ...result,
-      data: { ...result.data, deployedImplementation: deployed },
-      lines: [`✔ deployed DstackApp implementation ${deployed.address}`, `  tx ${deployed.transactionHash}, gas used ${deployed.gasUsed}`, ...result.lines],
-    };
+    return withUpgradeReport(result, upgradeCheck, deployed);
   });
 }
