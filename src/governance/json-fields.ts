@@ -1,5 +1,6 @@
-import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+import { getAddress, isHex, type Address, type Hex } from "viem";
 
+import { addressProblem } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
 
 /**
@@ -50,7 +51,9 @@ export class JsonFields {
 
   address(key: string): Address {
     const value = this.object[key];
-    return typeof value === "string" && isAddress(value, { strict: false }) ? getAddress(value) : this.fail(key, "a 0x-prefixed 20-byte address");
+    if (typeof value !== "string") return this.fail(key, "a 0x-prefixed 20-byte address");
+    const problem = addressProblem(value);
+    return problem === undefined ? getAddress(value.toLowerCase()) : this.fail(key, problem.startsWith("expected") ? "a 0x-prefixed 20-byte address" : `an address with a correct checksum: ${problem}`);
   }
 
   hex(key: string, bytes?: number): Hex {

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 
-import { getAddress, isAddress, keccak256, type Address, type Hex, type PublicClient } from "viem";
+import { getAddress, keccak256, type Address, type Hex, type PublicClient } from "viem";
 
 import { toRpcError } from "../chain/errors.js";
+import { parseAddressText } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
 import { NotGovernanceContractError } from "./errors.js";
 
@@ -85,10 +86,8 @@ export async function readSafeContractsFile(path: string, chainId: number, flag 
   const out: Partial<SafeContracts> = {};
   for (const key of SAFE_CONTRACT_KEYS) {
     const value = (entry as Record<string, unknown>)[key];
-    if (typeof value !== "string" || !isAddress(value, { strict: false })) {
-      throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} has no valid ${key}`);
-    }
-    out[key] = getAddress(value);
+    if (typeof value !== "string") throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} has no valid ${key}`);
+    out[key] = parseAddressText(value, `${flag}: entry ${chainId} of ${path}, ${key}`);
   }
   return out as SafeContracts;
 }
