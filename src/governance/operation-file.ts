@@ -5,6 +5,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import { InvalidInputError } from "../util/errors.js";
 import { decodeCall, type DecodedAction } from "./decode.js";
 import { ProposalMismatchError } from "./errors.js";
+import { clampSummaries, parseSummaries } from "./free-text.js";
 import { JsonFields } from "./json-fields.js";
 import { checkProposalIntegrity, parseProposal, PROPOSAL_FORMAT } from "./proposal.js";
 import { operationId, serializeOperation, type SerializedOperation, type TimelockOperation } from "./timelock-operation.js";
@@ -40,7 +41,7 @@ export function buildOperationFile(chainId: number, op: TimelockOperation, summa
     chainId,
     operation: serializeOperation(op),
     actions: decodeOperation(op),
-    summaries,
+    summaries: clampSummaries(summaries),
     scheduledBy: getAddress(scheduledBy),
     createdAt: new Date().toISOString(),
   };
@@ -108,6 +109,6 @@ export function parseOperationSource(text: string, where: string): LoadedOperati
   if (!isDeepStrictEqual(stored, JSON.parse(JSON.stringify(decodeOperation(operation))))) {
     throw new ProposalMismatchError(`${where}: the readable actions in the file do not match the operation's calls: the file was edited`);
   }
-  const summaries = f.array("summaries").filter((summary): summary is string => typeof summary === "string");
+  const summaries = parseSummaries(f.array("summaries"), where);
   return { chainId: f.integer("chainId"), operation, id: operationId(operation), summaries, source: "operation file" };
 }

@@ -14,6 +14,7 @@ import { runCommand } from "../lib/output.js";
 interface Args {
   proposal?: string;
   dryRun: boolean;
+  allowGasRefund: boolean;
   from?: string;
   json: boolean;
 }
@@ -29,11 +30,19 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
     const { proposal, where } = await readProposalFile(path);
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
-    const checked = await checkProposal(publicClient, proposal, where, "execute");
+    const checked = await checkProposal(publicClient, proposal, where, "execute", { allowGasRefund: args.allowGasRefund === true });
     assertThreshold(checked, where);
     const signers = checked.signatures.map((entry) => entry.signer);
-    const shown = [...proposalLines(proposal, checked.safe), ...signatureLines(signers, checked.safe.threshold, checked.missing)];
-    const base = { safe: checked.safe.address, nonce: proposal.nonce, safeTxHash: proposal.safeTxHash, actions: proposal.actions, signatures: signers };
+    const shown = [...proposalLines(proposal, checked.safe, checked), ...signatureLines(signers, checked.safe.threshold, checked.missing)];
+    const base = {
+      safe: checked.safe.address,
+      nonce: proposal.nonce,
+      safeTxHash: proposal.safeTxHash,
+      actions: proposal.actions,
+      notes: checked.notes,
+      ...(checked.gasRefund === undefined ? {} : { gasRefund: checked.gasRefund }),
+      signatures: signers,
+    };
     if (args.dryRun) {
       const { gas } = await simulateExecution(publicClient, getAddress(signer.account.address), proposal, checked);
       return {

@@ -1,0 +1,66 @@
+import { InvalidInputError } from "../util/errors.js";
+import { escapeTerminalText } from "../util/terminal-text.js";
+
+/**
+ * The free text of proposal and operation files (the proposer's `summaries`): words no
+ * one checks against the data. Bounded in number and size when read, and shown first,
+ * wrapped by the toolkit with a marker on every line, so that it cannot draw lines that
+ * look like the decoded actions (by padding to the terminal's width, say).
+ */
+export const MAX_SUMMARIES = 64;
+export const MAX_SUMMARY_CHARS = 4096;
+/** Width of a wrapped line of free text (the marker included, it fits an 80-column terminal). */
+export const FREE_TEXT_WIDTH = 76;
+const MARKER = "  ┆ ";
+
+/** Reads a file's `summaries`: a list of at most `MAX_SUMMARIES` strings of at most `MAX_SUMMARY_CHARS` characters. */
+export function parseSummaries(value: unknown[], where: string): string[] {
+  if (!value.every((summary) => typeof summary === "string")) throw new InvalidInputError(`${where}: field "summaries" must be a list of strings`);
+  if (value.length > MAX_SUMMARIES) throw new InvalidInputError(`${where}: field "summaries" has ${value.length} entries; at most ${MAX_SUMMARIES}`);
+  const long = value.findIndex((summary) => (summary as string).length > MAX_SUMMARY_CHARS);
+  if (long >= 0) throw new InvalidInputError(`${where}: summary ${long + 1} is ${(value[long] as string).length} characters long; at most ${MAX_SUMMARY_CHARS}`);
+  return value as string[];
+}
+
+/** Summaries the toolkit writes, cut to the bounds its readers enforce (a very long batch description). */
+export function clampSummaries(summaries: readonly string[]): string[] {
+  const kept = summaries.slice(0, MAX_SUMMARIES).map((summary) => (summary.length <= MAX_SUMMARY_CHARS ? summary : `${summary.slice(0, MAX_SUMMARY_CHARS - 40)}… (${summary.length} characters in all)`));
+  if (summaries.length > MAX_SUMMARIES) kept[MAX_SUMMARIES - 1] = `… and ${summaries.length - MAX_SUMMARIES + 1} more`;
+  return kept;
+}
+
+/**
+ * Free text as report lines: a heading saying it is unverified, then each entry escaped,
+ * whitespace runs collapsed and hard-wrapped at `FREE_TEXT_WIDTH`, every line marked.
+ */
+export function unverifiedTextLines(heading: string, entries: readonly string[]): string[] {
+  if (entries.length === 0) return [];
+  const width = FREE_TEXT_WIDTH - MARKER.length;
+  const lines = [heading];
+  entries.forEach((entry, i) => {
+    const text = escapeTerminalText(entry).replace(/\s+/g, " ").trim();
+    const chunks = wrapColumns(text, width - 4);
+    chunks.forEach((chunk, j) => lines.push(`${MARKER}${j === 0 ? `${String(i + 1).padStart(2)}. ` : "    "}${chunk}`));
+  });
+  return lines;
+}
+
+// Cuts text into pieces of at most `columns` terminal columns, counting every character
+// from U+1100 on as two (wide CJK, emoji): an overestimate keeps each piece on one line.
+function wrapColumns(text: string, columns: number): string[] {
+  const pieces: string[] = [];
+  let piece = "";
+  let used = 0;
+  for (const char of text) {
+    const cells = char.codePointAt(0)! >= 0x1100 ? 2 : 1;
+    if (used + cells > columns) {
+      pieces.push(piece);
+      piece = "";
+      used = 0;
+    }
+    piece += char;
+    used += cells;
+  }
+  pieces.push(piece);
+  return pieces;
+}
