@@ -64,6 +64,14 @@ export function signatureLines(signers: readonly Address[], threshold: bigint, m
 
 /** The state of a timelock operation in words: pending (ready at T, in D) / ready / done / not scheduled. */
 export function operationStatusLine(status: OperationStatus): string {
+  const own = ownStatusLine(status);
+  if (status.blockedBy === undefined) return own;
+  const { id, state } = status.blockedBy;
+  const why = state === "unset" ? "is not scheduled (never, or cancelled): this operation can never execute; schedule it again without that predecessor" : `is ${state === "waiting" ? "still pending" : "ready but not executed"}: execute it first`;
+  return `BLOCKED by its predecessor ${id}, which ${why} (own state: ${own})`;
+}
+
+function ownStatusLine(status: OperationStatus): string {
   switch (status.state) {
     case "unset":
       return "not scheduled (never, or cancelled)";

@@ -1,12 +1,12 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress } from "viem";
 
-import { proposalOperationId, readProposalFile } from "../../src/governance/proposal.js";
+import { proposalOperationId, proposalTransaction, readProposalFile, scheduledOperationOf } from "../../src/governance/proposal.js";
 import { networkFlag, operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";
 import { assertThreshold, executeProposal, simulateExecution } from "../../src/governance/safe-execute.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { timelockExecuteHint } from "../../src/governance/timelock-action.js";
-import { readOperationStatus } from "../../src/governance/timelock-state.js";
+import { readOperationStatusWithPredecessor } from "../../src/governance/timelock-state.js";
 import { requireOption } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
@@ -62,8 +62,9 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const data: Record<string, unknown> = { ...base, sent: true, transaction: executed };
     const id = proposalOperationId(proposal);
     if (id !== undefined && proposal.timelock !== undefined) {
-      const status = await readOperationStatus(publicClient, proposal.timelock.timelock, id);
-      data.timelock = { address: proposal.timelock.timelock, operationId: id, state: status.state, readyAt: status.readyAt };
+      const operation = scheduledOperationOf(proposalTransaction(proposal))!;
+      const status = await readOperationStatusWithPredecessor(publicClient, operation, id);
+      data.timelock = { address: proposal.timelock.timelock, operationId: id, state: status.state, readyAt: status.readyAt, ...(status.blockedBy === undefined ? {} : { blockedBy: status.blockedBy }) };
       const hint = await timelockExecuteHint(publicClient, proposal.timelock.timelock, path, { signer: getAddress(signer.account.address), safe: checked.safe.address, network: networkFlag(networkName) });
       lines.push(`timelock operation ${id}: ${operationStatusLine(status)}`, `next: once ready, ${hint}`);
     }
