@@ -19,8 +19,8 @@ export interface GasRefund {
   refundReceiver: Address;
   /** Who is paid: the refund receiver, or the account that executes (`tx.origin`). */
   payee: string;
-  /** What the Safe pays at least, whatever the gas used: baseGas × gasPrice (in gasToken units, or wei). */
-  minimumPayment: bigint;
+  /** baseGas × gasPrice (in gasToken units, or wei): what baseGas alone is worth at the full gasPrice. */
+  baseGasPayment: bigint;
   /** With gas used up to `gasBound`: (gasBound + baseGas) × gasPrice. */
   worstCasePayment: bigint;
   /** The gas used assumed for the worst case: the block gas limit (gas used is not bounded by the signature). */
@@ -46,15 +46,16 @@ export function gasRefundOf(proposal: Pick<SafeProposal, "safeTxGas" | "baseGas"
   const refundReceiver = getAddress(proposal.refundReceiver);
   if (safeTxGas === 0n && baseGas === 0n && gasPrice === 0n && gasToken === zeroAddress && refundReceiver === zeroAddress) return undefined;
   const payee = refundReceiver === zeroAddress ? "the account that executes it (tx.origin, anyone)" : refundReceiver;
-  const minimumPayment = baseGas * gasPrice;
+  const baseGasPayment = baseGas * gasPrice;
   const worstCasePayment = (gasBound + baseGas) * gasPrice;
   const amount = (value: bigint): string => (gasToken === zeroAddress ? `${formatEther(value)} ETH` : `${value} units of token ${gasToken}`);
   const summary =
     gasPrice === 0n
       ? `gasPrice is 0: no refund is paid, but safeTxGas ${safeTxGas} lets the inner call fail without reverting the Safe transaction (the nonce is used up)`
-      : `the Safe pays ${payee} at least ${amount(minimumPayment)} (baseGas × gasPrice) and up to ${amount(worstCasePayment)} (with ${gasBound} gas used)` +
-        (gasToken === zeroAddress ? "; in ETH the price is capped by the executing transaction's gas price, which the executor chooses" : "; in a token the payment is not capped by the transaction's gas price");
-  return { safeTxGas, baseGas, gasPrice, gasToken, refundReceiver, payee, minimumPayment, worstCasePayment, gasBound, summary };
+      : gasToken === zeroAddress
+        ? `the Safe pays ${payee} (gas used + baseGas) × the lower of gasPrice and the executing transaction's gas price, which the executor chooses: up to ${amount(worstCasePayment)} (${gasBound} gas used, the block gas limit); baseGas alone at gasPrice is ${amount(baseGasPayment)}`
+        : `the Safe pays ${payee} (gas used + baseGas) × gasPrice in token ${gasToken}, not capped by the transaction's gas price: at least ${amount(baseGasPayment)} (baseGas × gasPrice), up to ${amount(worstCasePayment)} (${gasBound} gas used, the block gas limit)`;
+  return { safeTxGas, baseGas, gasPrice, gasToken, refundReceiver, payee, baseGasPayment, worstCasePayment, gasBound, summary };
 }
 
 /** The refund fields as the signer reads them, first, in a warning. */

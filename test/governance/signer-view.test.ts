@@ -108,7 +108,7 @@ describe("governance: what a Safe signer sees and approves", function () {
       const before = await publicClient.getBalance({ address: attacker });
       const mark = await chainMark();
       const pattern = new RegExp(
-        `safeTxGas 200000, baseGas 4000000000, gasPrice 1000000000000, gasToken ${zeroAddress}, refundReceiver ${attacker}: the Safe pays ${attacker} at least 4000 ETH \\(baseGas × gasPrice\\) and up to [0-9.]+ ETH .*Refused; .*--allow-gas-refund`,
+        `safeTxGas 200000, baseGas 4000000000, gasPrice 1000000000000, gasToken ${zeroAddress}, refundReceiver ${attacker}: the Safe pays ${attacker} \\(gas used \\+ baseGas\\) × the lower of gasPrice and the executing transaction's gas price, which the executor chooses: up to [0-9.]+ ETH \\(\\d+ gas used, the block gas limit\\); baseGas alone at gasPrice is 4000 ETH.*Refused; .*--allow-gas-refund`,
       );
       expectError(await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true }), 1, pattern);
       expectError(await run("safe-sign", { proposal: file, from: accounts[1] }), 1, pattern);
@@ -126,7 +126,7 @@ describe("governance: what a Safe signer sees and approves", function () {
       expectError(
         await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true }),
         1,
-        new RegExp(`the Safe pays the account that executes it \\(tx.origin, anyone\\) at least 4000000000000000000000 units of token ${token} .*not capped by the transaction's gas price`),
+        new RegExp(`the Safe pays the account that executes it \\(tx.origin, anyone\\) \\(gas used \\+ baseGas\\) × gasPrice in token ${token}, not capped by the transaction's gas price: at least 4000000000000000000000 units of token ${token}`),
       );
     });
 
@@ -135,12 +135,12 @@ describe("governance: what a Safe signer sees and approves", function () {
       const shown = await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true, allowGasRefund: true });
       expect(shown.exitCode, shown.stderr).to.equal(0);
       const lines = shown.stdout.split("\n");
-      const warning = lines.findIndex((line) => line.startsWith(`⚠ GAS REFUND: this proposal pays from the Safe's funds; the Safe pays ${attacker} at least 4000 ETH`));
+      const warning = lines.findIndex((line) => line.startsWith(`⚠ GAS REFUND: this proposal pays from the Safe's funds; the Safe pays ${attacker} (gas used + baseGas)`));
       expect(warning, shown.stdout).to.be.greaterThan(-1);
       expect(warning).to.be.lessThan(lines.findIndex((line) => line.startsWith("what it does")));
       expect(shown.stdout).to.match(/recap: signing approves exactly these 1 decoded step, with a GAS REFUND paid from the Safe/);
       const json = await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true, allowGasRefund: true, json: true });
-      expect(json.json.gasRefund).to.include({ refundReceiver: attacker, minimumPayment: (4_000_000_000n * 1_000_000_000_000n).toString(), baseGas: "4000000000" });
+      expect(json.json.gasRefund).to.include({ refundReceiver: attacker, baseGasPayment: (4_000_000_000n * 1_000_000_000_000n).toString(), baseGas: "4000000000" });
     });
   });
 
