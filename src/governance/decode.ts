@@ -154,6 +154,17 @@ function decodeNestedMultiSend(call: BatchCall, step: string): DecodedAction[] {
   ];
 }
 
+/**
+ * `decoded` as a file written before `authority` existed holds it: without that field
+ * when `stored` has none. Files are compared with this (so proposals in flight across an
+ * upgrade still verify) and then shown from the decoding, never from the file.
+ */
+export function asStoredAction(decoded: DecodedAction | undefined, stored: unknown): DecodedAction | undefined {
+  if (decoded === undefined || typeof stored !== "object" || stored === null || "authority" in stored) return decoded;
+  const { authority: _omitted, ...rest } = decoded;
+  return rest;
+}
+
 /** Flattens steps to indented lines, for the text report. */
 export function formatActions(actions: readonly DecodedAction[]): string[] {
   return actions.flatMap((action) => {

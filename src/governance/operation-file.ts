@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from "node:util";
 import { getAddress, type Address, type Hex } from "viem";
 
 import { InvalidInputError } from "../util/errors.js";
-import { decodeCall, type DecodedAction } from "./decode.js";
+import { asStoredAction, decodeCall, type DecodedAction } from "./decode.js";
 import { ProposalMismatchError } from "./errors.js";
 import { clampSummaries, parseSummaries } from "./free-text.js";
 import { JsonFields } from "./json-fields.js";
@@ -106,7 +106,9 @@ export function parseOperationSource(text: string, where: string): LoadedOperati
   if (f.raw("version") !== 1) throw new InvalidInputError(`${where}: unsupported operation file version ${JSON.stringify(f.raw("version"))}`);
   const operation = parseOperation(f.raw("operation"), `${where} operation`);
   const stored = f.array("actions");
-  if (!isDeepStrictEqual(stored, JSON.parse(JSON.stringify(decodeOperation(operation))))) {
+  const decoded = decodeOperation(operation);
+  const expected = decoded.length === stored.length ? decoded.map((action, i) => asStoredAction(action, stored[i])) : decoded;
+  if (!isDeepStrictEqual(stored, JSON.parse(JSON.stringify(expected)))) {
     throw new ProposalMismatchError(`${where}: the readable actions in the file do not match the operation's calls: the file was edited`);
   }
   const summaries = parseSummaries(f.array("summaries"), where);

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from "node:util";
 import { getAddress, type Address, type Hex } from "viem";
 
 import { InvalidInputError } from "../util/errors.js";
-import { decodeSafeTransaction, type DecodedAction } from "./decode.js";
+import { asStoredAction, decodeSafeTransaction, type DecodedAction } from "./decode.js";
 import { ProposalMismatchError } from "./errors.js";
 import { readTextFile } from "./files.js";
 import { clampSummaries, parseSummaries } from "./free-text.js";
@@ -160,6 +160,9 @@ export async function readProposalFile(path: string, flag = "--proposal"): Promi
   const where = `${flag} ${path}`;
   const proposal = parseProposal(await readTextFile(path, flag), where);
   checkProposalIntegrity(proposal, where);
+  // What is shown (and written back when signing) is the decoding itself, with every field
+  // this version derives, not the file's copy of it.
+  proposal.actions = decodeSafeTransaction(proposalTransaction(proposal));
   return { proposal, where };
 }
 
@@ -186,7 +189,7 @@ export function checkProposalIntegrity(proposal: SafeProposal, where: string): v
   const stored = proposal.actions;
   const length = Math.max(decoded.length, stored.length);
   for (let i = 0; i < length; i += 1) {
-    if (!isDeepStrictEqual(normalise(stored[i]), normalise(decoded[i]))) {
+    if (!isDeepStrictEqual(normalise(stored[i]), normalise(asStoredAction(decoded[i], stored[i])))) {
       const said = stored[i] === undefined ? "nothing" : describe(stored[i]);
       const does = decoded[i] === undefined ? "nothing" : describe(decoded[i]);
       throw new ProposalMismatchError(

@@ -216,6 +216,17 @@ describe("governance: what a Safe signer sees and approves", function () {
       const json = await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true, json: true });
       expect(json.json.actions[0].authority).to.deep.include({ gains: [attacker], loses: [] });
       expect(json.json.notes).to.have.length(1);
+
+      // A file written before the `authority` field existed still verifies, and still shows the change (from the decoding);
+      // a file whose `authority` says something else is refused.
+      const stored = readProposal(file);
+      const { authority: _dropped, ...older } = stored.actions[0]!;
+      writeProposal(file, { ...stored, actions: [older] });
+      const old = await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true });
+      expect(old.exitCode, old.stderr).to.equal(0);
+      expect(old.stdout).to.include(`⚠ CONTROL CHANGES: ${attacker} becomes pending owner of ${app}`);
+      writeProposal(file, { ...stored, actions: [{ ...stored.actions[0]!, authority: { change: "nothing", gains: [], loses: [] } }] });
+      expectError(await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true }), 1, /action 1 in the file does not match the transaction data/);
     });
 
     it("a same-implementation upgradeToAndCall hiding transferOwnership: the inner call is decoded and flagged, the no-op upgrade named", async function () {
