@@ -12,9 +12,9 @@ import type { OperationStatus } from "./timelock-state.js";
 export const networkFlag = (network: string | undefined): string => (network === undefined || network === "default" ? "" : ` --network ${network}`);
 
 /**
- * What a signer reads before signing, in this order: the proposer's free text first,
- * marked as unverified on every line; the Safe, the hash and the gas/refund terms (a
- * warning when not zero); each decoded action with its warnings; what the chain adds
+ * What a signer reads before signing, in this order: the gas/refund terms when not zero
+ * (a warning, only shown when the signer allowed them); the proposer's free text, marked
+ * as unverified on every line; the Safe and the hash; each decoded action with its warnings; what the chain adds
  * (`notes`); and last a recap of the decoded actions, so that nothing the proposer wrote
  * comes after (or can pose as) what the data does.
  */
@@ -25,10 +25,10 @@ export function proposalLines(
 ): string[] {
   const notes = checked.notes ?? [];
   return [
+    ...(checked.gasRefund === undefined ? [] : gasRefundLines(checked.gasRefund)),
     ...unverifiedTextLines("UNVERIFIED: the proposer's own words (not checked against the data; only the decoded lines below are):", proposal.summaries),
     `Safe ${safe.address} on chain ${proposal.chainId}: ${safe.threshold} of ${safe.owners.length} owners must sign; Safe nonce ${safe.nonce}, proposal nonce ${proposal.nonce}`,
     `safeTxHash ${proposal.safeTxHash}`,
-    ...(checked.gasRefund === undefined ? [] : gasRefundLines(checked.gasRefund)),
     `${proposal.operation === 1 ? "DELEGATECALL" : "call"} ${proposal.to}, value ${proposal.value} wei, ${(proposal.data.length - 2) / 2} bytes of data`,
     "what it does (decoded from the data the signatures cover):",
     ...formatActions(proposal.actions),
