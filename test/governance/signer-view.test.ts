@@ -335,6 +335,15 @@ describe("governance: what a Safe signer sees and approves", function () {
       writeProposal(file, { ...readProposal(file), to: breakChecksum(app) });
       expectError(await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true }), 2, /field "to" must be an address with a correct checksum/);
       await expectNothingSent(mark);
+      // The other files that carry addresses: a --safe-contracts file, a monitor configuration.
+      const contracts = JSON.parse(readFileSync(safeContracts, "utf8"));
+      const badContracts = dir.file("bad-safe-contracts.json");
+      writeFileSync(badContracts, JSON.stringify({ 31337: { ...contracts["31337"], safeSingletonAddress: breakChecksum(getAddress(contracts["31337"].safeSingletonAddress)) } }));
+      expectError(await run("deploy-safe", { owners: accounts[0]!, threshold: "1", safeContracts: badContracts }), 2, /^Error: --safe-contracts: entry 31337 of .*, safeSingletonAddress: the mixed-case address 0x[0-9a-fA-F]{40} has a wrong EIP-55 checksum/);
+      await expectNothingSent(mark);
+      const { parseMonitorConfig } = await import("../../src/monitor/config.js");
+      expect(() => parseMonitorConfig(`targets:\n  - url: https://a.example\n    app: "${breakChecksum(app)}"\n`, "mon.yaml")).to.throw(/mon\.yaml:3: targets\[0\]\.app: the mixed-case address 0x[0-9a-fA-F]{40} has a wrong EIP-55 checksum/);
+      expect(parseMonitorConfig(`targets:\n  - url: https://a.example\n    app: "${app.toLowerCase()}"\n`, "mon.yaml").targets[0]!.app).to.equal(app);
     });
   });
 
