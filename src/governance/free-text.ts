@@ -45,22 +45,35 @@ export function unverifiedTextLines(heading: string, entries: readonly string[])
   return lines;
 }
 
-// Cuts text into pieces of at most `columns` terminal columns, counting every character
-// from U+1100 on as two (wide CJK, emoji): an overestimate keeps each piece on one line.
+// Cuts text into lines of at most `columns` terminal columns, at spaces where it can (a
+// longer word is cut), counting every character from U+1100 on as two (wide CJK, emoji):
+// an overestimate keeps each line on one terminal line.
 function wrapColumns(text: string, columns: number): string[] {
-  const pieces: string[] = [];
-  let piece = "";
+  const cells = (word: string): number => [...word].reduce((n, char) => n + (char.codePointAt(0)! >= 0x1100 ? 2 : 1), 0);
+  const lines: string[] = [];
+  let line = "";
   let used = 0;
-  for (const char of text) {
-    const cells = char.codePointAt(0)! >= 0x1100 ? 2 : 1;
-    if (used + cells > columns) {
-      pieces.push(piece);
-      piece = "";
-      used = 0;
+  for (const word of text.split(" ")) {
+    const width = cells(word);
+    if (used > 0 && used + 1 + width <= columns) {
+      line += ` ${word}`;
+      used += 1 + width;
+      continue;
     }
-    piece += char;
-    used += cells;
+    if (used > 0) lines.push(line);
+    line = "";
+    used = 0;
+    for (const char of word) {
+      const w = cells(char);
+      if (used + w > columns) {
+        lines.push(line);
+        line = "";
+        used = 0;
+      }
+      line += char;
+      used += w;
+    }
   }
-  pieces.push(piece);
-  return pieces;
+  lines.push(line);
+  return lines;
 }
