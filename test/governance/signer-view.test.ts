@@ -141,6 +141,10 @@ describe("governance: what a Safe signer sees and approves", function () {
       expect(shown.stdout).to.match(/recap: signing approves exactly these 1 decoded step, with a GAS REFUND paid from the Safe/);
       const json = await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true, allowGasRefund: true, json: true });
       expect(json.json.gasRefund).to.include({ refundReceiver: attacker, baseGasPayment: (4_000_000_000n * 1_000_000_000_000n).toString(), baseGas: "4000000000" });
+      const full = await hostileProposal({ to: app, data: addComposeHashData(bytes32("allowed")) }, { ...drain, refundReceiver: attacker }, { signers: [accounts[0]!, accounts[2]!] });
+      const executor = await run("safe-execute", { proposal: full, dryRun: true, allowGasRefund: true });
+      expect(executor.exitCode, executor.stderr).to.equal(0);
+      expect(executor.stdout.split("\n")[0]).to.match(/^⚠ GAS REFUND: /);
     });
   });
 
