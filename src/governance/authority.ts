@@ -32,6 +32,7 @@ export function authorityChange(to: Address, functionName: string, args: readonl
   const a = args;
   switch (functionName) {
     case "transferOwnership":
+      if (addr(a[0]) === zeroAddress) return { change: `any pending ownership transfer of ${on} is cancelled (the owner keeps control)`, gains: [], loses: [] };
       return {
         change: `${addr(a[0])} becomes pending owner of ${on}: once it accepts, it controls ${on} and the current owner loses control`,
         gains: [addr(a[0])],

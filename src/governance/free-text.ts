@@ -9,6 +9,8 @@ import { escapeTerminalText } from "../util/terminal-text.js";
  */
 export const MAX_SUMMARIES = 64;
 export const MAX_SUMMARY_CHARS = 4096;
+/** All summaries together: about 250 wrapped lines, before the decoded actions. */
+export const MAX_SUMMARIES_TOTAL_CHARS = 16_384;
 /** Width of a wrapped line of free text (the marker included, it fits an 80-column terminal). */
 export const FREE_TEXT_WIDTH = 76;
 const MARKER = "  ┆ ";
@@ -19,6 +21,8 @@ export function parseSummaries(value: unknown[], where: string): string[] {
   if (value.length > MAX_SUMMARIES) throw new InvalidInputError(`${where}: field "summaries" has ${value.length} entries; at most ${MAX_SUMMARIES}`);
   const long = value.findIndex((summary) => (summary as string).length > MAX_SUMMARY_CHARS);
   if (long >= 0) throw new InvalidInputError(`${where}: summary ${long + 1} is ${(value[long] as string).length} characters long; at most ${MAX_SUMMARY_CHARS}`);
+  const total = (value as string[]).reduce((sum, summary) => sum + summary.length, 0);
+  if (total > MAX_SUMMARIES_TOTAL_CHARS) throw new InvalidInputError(`${where}: the summaries hold ${total} characters in all; at most ${MAX_SUMMARIES_TOTAL_CHARS}`);
   return value as string[];
 }
 
@@ -26,7 +30,17 @@ export function parseSummaries(value: unknown[], where: string): string[] {
 export function clampSummaries(summaries: readonly string[]): string[] {
   const kept = summaries.slice(0, MAX_SUMMARIES).map((summary) => (summary.length <= MAX_SUMMARY_CHARS ? summary : `${summary.slice(0, MAX_SUMMARY_CHARS - 40)}… (${summary.length} characters in all)`));
   if (summaries.length > MAX_SUMMARIES) kept[MAX_SUMMARIES - 1] = `… and ${summaries.length - MAX_SUMMARIES + 1} more`;
-  return kept;
+  let left = MAX_SUMMARIES_TOTAL_CHARS - 64;
+  const fitting: string[] = [];
+  for (const [i, summary] of kept.entries()) {
+    if (summary.length > left) {
+      fitting.push(`… and ${kept.length - i} more (cut)`);
+      break;
+    }
+    fitting.push(summary);
+    left -= summary.length;
+  }
+  return fitting;
 }
 
 /**

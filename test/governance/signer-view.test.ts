@@ -18,7 +18,7 @@ import { timelockControllerAbi } from "../../src/governance/abi/timelock-control
 import { decodeCall, decodeSafeTransaction, MAX_DECODE_DEPTH } from "../../src/governance/decode.js";
 import { jsonNestingDepth } from "../../src/governance/json-fields.js";
 import { encodeMultiSendCall } from "../../src/governance/multisend.js";
-import { buildProposal, serializeProposal } from "../../src/governance/proposal.js";
+import { buildProposal, proposalTransaction, serializeProposal } from "../../src/governance/proposal.js";
 import { safeTransaction, safeTxTypedData, type SafeTransaction } from "../../src/governance/safe-tx.js";
 import { ROLE_IDS } from "../../src/governance/timelock-state.js";
 import { addressProblem } from "../../src/util/address.js";
@@ -182,6 +182,15 @@ describe("governance: what a Safe signer sees and approves", function () {
       expectError(await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true }), 2, /field "summaries" has 65 entries; at most 64/);
       writeProposal(file, { ...original, summaries: ["x".repeat(5000)] });
       expectError(await run("safe-execute", { proposal: file, dryRun: true }), 2, /summary 1 is 5000 characters long; at most 4096/);
+      writeProposal(file, { ...original, summaries: Array.from({ length: 5 }, () => "y".repeat(4000)) });
+      expectError(await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true }), 2, /the summaries hold 20000 characters in all; at most 16384/);
+      // What the toolkit writes itself always fits: long descriptions are cut, not refused later.
+      const own = buildProposal({ chainId: 31337, safe, tx: proposalTransaction(original), summaries: Array.from({ length: 100 }, () => "z".repeat(5000)), proposedBy: accounts[0]! });
+      expect(own.summaries.length).to.be.at.most(64);
+      expect(own.summaries.join("").length).to.be.at.most(16_384);
+      expect(own.summaries.at(-1)).to.match(/^… and \d+ more \(cut\)$/);
+      writeProposal(file, { ...original, summaries: own.summaries });
+      expect((await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true })).exitCode).to.equal(0);
       writeProposal(file, { ...original, createdAt: `2026-01-01T00:00:00.000Z${" ".repeat(200)}1. allow` });
       expectError(await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true }), 2, /field "createdAt" must be an ISO 8601 UTC timestamp/);
       await expectNothingSent(mark);
@@ -289,6 +298,7 @@ describe("governance: what a Safe signer sees and approves", function () {
       expect(decode("revokeRole", [ROLE_IDS.proposer, accounts[0]!]).authority).to.deep.include({ loses: [accounts[0]] });
       expect(decode("updateDelay", [60n]).authority!.change).to.match(/becomes 1m$/);
       expect(decode("disableUpgrades", []).authority!.change).to.include("can never be changed again");
+      expect(decode("transferOwnership", [zeroAddress]).authority).to.deep.equal({ change: `any pending ownership transfer of ${timelock} is cancelled (the owner keeps control)`, gains: [], loses: [] });
     });
 
     it("nesting is bounded: calldata nested deeper than the bound is refused, not cut (library and safe-sign)", async function () {
