@@ -148,7 +148,7 @@ function decodeNestedMultiSend(call: BatchCall, step: string): DecodedAction[] {
       value: call.value.toString(),
       call: `multiSend(${calls.length} calls)`,
       description: `batch of ${calls.length} calls sent by the contract ${to} (they run as ${to}, not as the caller)`,
-      warning: "a MultiSend called with a plain call: its calls act with that contract's authority, not the caller's",
+      warning: `a MultiSend called with a plain call: its calls act with that contract's authority, not the caller's${call.value === 0n ? "" : `; sends ${call.value} wei`}`,
     },
     ...calls.flatMap((inner, i) => decodeCall(inner, `${step}.${i + 1}`)),
   ];
