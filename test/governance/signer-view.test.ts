@@ -301,6 +301,15 @@ describe("governance: what a Safe signer sees and approves", function () {
       expect(decode("transferOwnership", [zeroAddress]).authority).to.deep.equal({ change: `any pending ownership transfer of ${timelock} is cancelled (the owner keeps control)`, gains: [], loses: [] });
     });
 
+    it("a MultiSend reached with a plain call is unpacked too, and said to act as that contract (library)", function () {
+      const multiSend = getAddress("0x00000000000000000000000000000000000000bb");
+      const inner = encodeFunctionData({ abi: dstackAppAbi, functionName: "transferOwnership", args: [attacker] });
+      const actions = decodeSafeTransaction({ to: multiSend, value: 0n, data: encodeMultiSendCall([{ to: app, value: 0n, data: inner }]), operation: 0 });
+      expect(actions.map((a) => a.step)).to.deep.equal(["1", "1.1"]);
+      expect(actions[0]!.description).to.equal(`batch of 1 calls sent by the contract ${multiSend} (they run as ${multiSend}, not as the caller)`);
+      expect(actions[1]!.authority!.gains).to.deep.equal([attacker]);
+    });
+
     it("nesting is bounded: calldata nested deeper than the bound is refused, not cut (library and safe-sign)", async function () {
       let data = encodeFunctionData({ abi: dstackAppAbi, functionName: "transferOwnership", args: [attacker] });
       for (let i = 0; i < MAX_DECODE_DEPTH; i += 1) data = encodeFunctionData({ abi: dstackAppAbi, functionName: "upgradeToAndCall", args: [app, data] });
