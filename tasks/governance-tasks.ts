@@ -14,6 +14,7 @@ import { apply, flag, json, sendingDirectOrSafe, str } from "./lib/builders.js";
 const from = str("from", "Sign with this configured account (default: the network's first account)");
 const dryRun = flag("dryRun", "Check and show everything, sign and send nothing");
 const proposal = str("proposal", "A Safe proposal file (written by a task run with --via safe)");
+const allowGasRefund = flag("allowGasRefund", "Accept a proposal with non-zero safeTxGas/baseGas/gasPrice/gasToken/refundReceiver (shown first, with the worst-case payment)");
 const operationSource = [
   str("operation", "A timelock operation file (written by --via timelock) or the --via safe,timelock Safe proposal"),
   str("timelock", "The TimelockController (with --id: the operation is rebuilt from its events)"),
@@ -28,6 +29,7 @@ export const governanceTasks: TaskDefinition[] = [
     str("out", "Write the signed proposal here instead of back to --proposal"),
     str("proposeToService", "Also send the signature to this Safe transaction service URL (key: SAFE_API_KEY)"),
     dryRun,
+    allowGasRefund,
     from,
     json,
   ).setAction(() => import("./actions/safe-sign.js")).build(),
@@ -35,6 +37,7 @@ export const governanceTasks: TaskDefinition[] = [
     task("safe-execute", "Execute a Safe proposal whose signatures meet the threshold (after checking it again)"),
     proposal,
     dryRun,
+    allowGasRefund,
     from,
     json,
   ).setAction(() => import("./actions/safe-execute.js")).build(),

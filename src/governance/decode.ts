@@ -4,7 +4,8 @@ import { dstackAppAbi } from "../abi/dstack-app.js";
 import { dstackKmsAbi } from "../abi/dstack-kms.js";
 import { safeAbi } from "./abi/safe.js";
 import { timelockControllerAbi } from "./abi/timelock-controller.js";
-import { describeKnownCall } from "./describe-call.js";
+import { authorityChange, type AuthorityChange } from "./authority.js";
+import { describeKnownCall, quoteText } from "./describe-call.js";
 import { ProposalMismatchError } from "./errors.js";
 import { decodeMultiSendCall, isMultiSendCall, type BatchCall } from "./multisend.js";
 
@@ -29,7 +30,15 @@ export interface DecodedAction {
   description: string;
   /** Something a signer must look at twice: an unknown function or delegatecall, ETH sent, an irreversible change. */
   warning?: string;
+  /** Who gains or loses control through this call (ownership, code, Safe owners, modules, guard, timelock roles and delay). */
+  authority?: AuthorityChange;
 }
+
+/**
+ * How deeply calls may nest (a MultiSend entry scheduling on a timelock an upgrade that
+ * calls the new code is 4 levels: "1.1.1.1"); deeper calldata is refused, not shown cut.
+ */
+export const MAX_DECODE_DEPTH = 6;
 
 // Every ABI the toolkit can name a function of. Functions shared by several contracts
 // (owner(), transferOwnership, supportsInterface) have the same signature, so the first
@@ -75,11 +84,19 @@ export function decodeSafeTransaction(tx: { to: Address; value: bigint; data: He
   return decodeCall({ to: tx.to, value: tx.value, data: tx.data }, "1");
 }
 
-/** Decodes one plain call (and, for timelock schedule/execute, the calls it wraps). */
+/**
+ * Decodes one plain call and, recursively, the calls it carries: a timelock
+ * schedule/execute's calls, an `upgradeToAndCall`'s call into the new code, a MultiSend
+ * batch sent with a plain call. At most `MAX_DECODE_DEPTH` levels.
+ */
 export function decodeCall(call: BatchCall, step: string): DecodedAction[] {
+  if (step.split(".").length > MAX_DECODE_DEPTH) {
+    throw new ProposalMismatchError(`step ${step}: calls nested more than ${MAX_DECODE_DEPTH} levels deep; the toolkit does not show (or sign) what it cannot show in full`);
+  }
   const to = getAddress(call.to);
   const value = call.value.toString();
   const valueWarning = call.value === 0n ? undefined : `sends ${value} wei`;
+  if (isMultiSendCall(call.data)) return decodeNestedMultiSend(call, step);
   if (call.data === "0x" || size(call.data) < 4) {
     return [{ step, operation: "call", to, value, call: "(no calldata)", description: `send ${value} wei to ${to}`, ...(valueWarning === undefined ? {} : { warning: valueWarning }) }];
   }
@@ -105,11 +122,47 @@ export function decodeCall(call: BatchCall, step: string): DecodedAction[] {
   const description = describeKnownCall(to, decoded.functionName, decoded.args) ?? `call ${text} on ${to}`;
   const irreversible = /FOR EVER|RENOUNCE|ENABLE MODULE/.test(description) ? "irreversible or authority-changing: read twice" : undefined;
   const warning = [valueWarning, irreversible].filter((part): part is string => part !== undefined).join("; ");
-  const action: DecodedAction = { step, operation: "call", to, value, call: text, description, ...(warning === "" ? {} : { warning }) };
+  const authority = authorityChange(to, decoded.functionName, decoded.args);
+  const action: DecodedAction = { step, operation: "call", to, value, call: text, description, ...(warning === "" ? {} : { warning }), ...(authority === undefined ? {} : { authority }) };
+  if (decoded.functionName === "upgradeToAndCall" && decoded.args[1] !== "0x") {
+    // The proxy runs this call in the new code, as itself, during the upgrade.
+    const [first, ...rest] = decodeCall({ to, value: 0n, data: decoded.args[1] as Hex }, `${step}.1`);
+    return [action, { ...first!, description: `during the upgrade, ${to} runs in the new code: ${first!.description}` }, ...rest];
+  }
   if (!WRAPPERS.has(decoded.functionName)) return [action];
   const inner = wrappedCalls(decoded.functionName, decoded.args);
   if (inner.length === 0) throw new ProposalMismatchError(`${decoded.functionName} on ${to} wraps no call`);
   return [action, ...inner.flatMap((child, i) => decodeCall(child, `${step}.${i + 1}`))];
+}
+
+// A plain call to a MultiSend contract: its calls are made by that contract (it is their
+// msg.sender), not by the caller; shown so that nothing in the bytes goes unread.
+function decodeNestedMultiSend(call: BatchCall, step: string): DecodedAction[] {
+  const to = getAddress(call.to);
+  const calls = decodeMultiSendCall(call.data);
+  return [
+    {
+      step,
+      operation: "call",
+      to,
+      value: call.value.toString(),
+      call: `multiSend(${calls.length} calls)`,
+      description: `batch of ${calls.length} calls sent by the contract ${to} (they run as ${to}, not as the caller)`,
+      warning: `a MultiSend called with a plain call: its calls act with that contract's authority, not the caller's${call.value === 0n ? "" : `; sends ${call.value} wei`}`,
+    },
+    ...calls.flatMap((inner, i) => decodeCall(inner, `${step}.${i + 1}`)),
+  ];
+}
+
+/**
+ * `decoded` as a file written before `authority` existed holds it: without that field
+ * when `stored` has none. Files are compared with this (so proposals in flight across an
+ * upgrade still verify) and then shown from the decoding, never from the file.
+ */
+export function asStoredAction(decoded: DecodedAction | undefined, stored: unknown): DecodedAction | undefined {
+  if (decoded === undefined || typeof stored !== "object" || stored === null || "authority" in stored) return decoded;
+  const { authority: _omitted, ...rest } = decoded;
+  return rest;
 }
 
 /** Flattens steps to indented lines, for the text report. */
@@ -117,6 +170,7 @@ export function formatActions(actions: readonly DecodedAction[]): string[] {
   return actions.flatMap((action) => {
     const indent = "  ".repeat(action.step.split(".").length);
     const lines = [`${indent}${action.step}. ${action.description}`, `${indent}   ${action.operation} ${action.to}: ${action.call}`];
+    if (action.authority !== undefined) lines.push(`${indent}   ⚠ CONTROL CHANGES: ${action.authority.change}`);
     if (action.warning !== undefined) lines.push(`${indent}   ⚠ ${action.warning}`);
     return lines;
   });
@@ -144,7 +198,7 @@ function formatCall(functionName: string, item: AbiFunction | undefined, args: r
 function formatValue(value: unknown): string {
   if (typeof value === "bigint") return value.toString();
   // Hex (addresses, bytes) reads as is; any other string is quoted, so it cannot pose as hex.
-  if (typeof value === "string") return isHex(value) ? value : JSON.stringify(value);
+  if (typeof value === "string") return isHex(value) ? value : quoteText(value);
   if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
   if (typeof value === "object" && value !== null) {
     return `{${Object.entries(value)

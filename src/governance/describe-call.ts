@@ -10,6 +10,14 @@ export const TIMELOCK_ROLES: Record<string, string> = {
   "0xfd643c72710c63c0180259aba6b2d05451e3591a24e58b62239378085726f783": "CANCELLER_ROLE",
 };
 
+/** The longest text argument shown in full; longer ones are cut (a padded string could draw lines of its own). */
+export const MAX_SHOWN_TEXT = 96;
+
+/** A text argument from calldata, quoted (so it cannot pose as hex or as a line of the report) and cut when long. */
+export function quoteText(value: string): string {
+  return value.length <= MAX_SHOWN_TEXT ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, MAX_SHOWN_TEXT - 32))}… (${value.length} characters)`;
+}
+
 const list = (values: unknown): string => (values as readonly unknown[]).map(String).join(", ");
 const count = (values: unknown): number => (values as readonly unknown[]).length;
 const role = (id: unknown): string => TIMELOCK_ROLES[String(id).toLowerCase()] ?? String(id);
@@ -73,7 +81,7 @@ export function describeKnownCall(to: Address, functionName: string, args: reado
     case "setAppImplementation":
       return `set the app implementation of KMS ${on} to ${a[0]}`;
     case "setGatewayAppId":
-      return `set the gateway app id of KMS ${on} to ${JSON.stringify(a[0])}`;
+      return `set the gateway app id of KMS ${on} to ${quoteText(String(a[0]))}`;
     case "setKmsInfo":
       return `replace the KMS info (keys, quote, event log) of KMS ${on}`;
     case "setKmsQuote":

@@ -1,6 +1,33 @@
-import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+import { getAddress, isHex, type Address, type Hex } from "viem";
 
+import { addressProblem } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
+
+/** The deepest nesting of arrays and objects a governance file may have (they use at most 5). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * How deeply the arrays and objects of a JSON text nest, counted without parsing (and
+ * without recursion), stopping as soon as `limit` is exceeded.
+ */
+export function jsonNestingDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (c === 0x5d || c === 0x7d) depth -= 1;
+  }
+  return deepest;
+}
 
 /**
  * Strict readers for the fields of the JSON files the governance commands exchange
@@ -14,8 +41,13 @@ export class JsonFields {
     readonly where: string,
   ) {}
 
-  /** Parses a file's text as one JSON object. */
+  /**
+   * Parses a file's text as one JSON object, refusing nesting deeper than
+   * `MAX_JSON_DEPTH` before parsing (every reader after this one may recurse).
+   */
   static parse(text: string, where: string): JsonFields {
+    const depth = jsonNestingDepth(text, MAX_JSON_DEPTH);
+    if (depth > MAX_JSON_DEPTH) throw new InvalidInputError(`${where}: JSON nested more than ${MAX_JSON_DEPTH} levels deep: not a file this toolkit wrote`);
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -50,7 +82,9 @@ export class JsonFields {
 
   address(key: string): Address {
     const value = this.object[key];
-    return typeof value === "string" && isAddress(value, { strict: false }) ? getAddress(value) : this.fail(key, "a 0x-prefixed 20-byte address");
+    if (typeof value !== "string") return this.fail(key, "a 0x-prefixed 20-byte address");
+    const problem = addressProblem(value);
+    return problem === undefined ? getAddress(value.toLowerCase()) : this.fail(key, problem.startsWith("expected") ? "a 0x-prefixed 20-byte address" : `an address with a correct checksum: ${problem}`);
   }
 
   hex(key: string, bytes?: number): Hex {

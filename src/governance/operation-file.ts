@@ -3,8 +3,9 @@ import { isDeepStrictEqual } from "node:util";
 import { getAddress, type Address, type Hex } from "viem";
 
 import { InvalidInputError } from "../util/errors.js";
-import { decodeCall, type DecodedAction } from "./decode.js";
+import { asStoredAction, decodeCall, type DecodedAction } from "./decode.js";
 import { ProposalMismatchError } from "./errors.js";
+import { clampSummaries, parseSummaries } from "./free-text.js";
 import { JsonFields } from "./json-fields.js";
 import { checkProposalIntegrity, parseProposal, PROPOSAL_FORMAT } from "./proposal.js";
 import { operationId, serializeOperation, type SerializedOperation, type TimelockOperation } from "./timelock-operation.js";
@@ -40,7 +41,7 @@ export function buildOperationFile(chainId: number, op: TimelockOperation, summa
     chainId,
     operation: serializeOperation(op),
     actions: decodeOperation(op),
-    summaries,
+    summaries: clampSummaries(summaries),
     scheduledBy: getAddress(scheduledBy),
     createdAt: new Date().toISOString(),
   };
@@ -105,9 +106,11 @@ export function parseOperationSource(text: string, where: string): LoadedOperati
   if (f.raw("version") !== 1) throw new InvalidInputError(`${where}: unsupported operation file version ${JSON.stringify(f.raw("version"))}`);
   const operation = parseOperation(f.raw("operation"), `${where} operation`);
   const stored = f.array("actions");
-  if (!isDeepStrictEqual(stored, JSON.parse(JSON.stringify(decodeOperation(operation))))) {
+  const decoded = decodeOperation(operation);
+  const expected = decoded.length === stored.length ? decoded.map((action, i) => asStoredAction(action, stored[i])) : decoded;
+  if (!isDeepStrictEqual(stored, JSON.parse(JSON.stringify(expected)))) {
     throw new ProposalMismatchError(`${where}: the readable actions in the file do not match the operation's calls: the file was edited`);
   }
-  const summaries = f.array("summaries").filter((summary): summary is string => typeof summary === "string");
+  const summaries = parseSummaries(f.array("summaries"), where);
   return { chainId: f.integer("chainId"), operation, id: operationId(operation), summaries, source: "operation file" };
 }

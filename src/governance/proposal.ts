@@ -3,9 +3,10 @@ import { isDeepStrictEqual } from "node:util";
 import { getAddress, type Address, type Hex } from "viem";
 
 import { InvalidInputError } from "../util/errors.js";
-import { decodeSafeTransaction, type DecodedAction } from "./decode.js";
+import { asStoredAction, decodeSafeTransaction, type DecodedAction } from "./decode.js";
 import { ProposalMismatchError } from "./errors.js";
 import { readTextFile } from "./files.js";
+import { clampSummaries, parseSummaries } from "./free-text.js";
 import { JsonFields } from "./json-fields.js";
 import { decodeMultiSendCall, isMultiSendCall } from "./multisend.js";
 import { safeTxHash, type SafeTransaction } from "./safe-tx.js";
@@ -13,6 +14,9 @@ import type { OwnerSignature } from "./signatures.js";
 import { operationId, scheduledOperation, serializeOperation, type SerializedOperation, type TimelockOperation } from "./timelock-operation.js";
 
 export const PROPOSAL_FORMAT = "dstack-governance/safe-proposal";
+
+// What `toISOString()` writes; nothing else is free text in a proposal besides `summaries`.
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /**
  * A Safe proposal file: everything an owner needs to check and sign offline, and what
@@ -90,7 +94,7 @@ export function buildProposal(args: {
     refundReceiver: getAddress(tx.refundReceiver),
     safeTxHash: safeTxHash(chainId, safe, tx),
     actions: decodeSafeTransaction(tx),
-    summaries: args.summaries,
+    summaries: clampSummaries(args.summaries),
     ...(timelock === undefined ? {} : { timelock: serializeOperation(timelock) }),
     signatures: [],
     proposedBy: getAddress(args.proposedBy),
@@ -119,8 +123,9 @@ export function parseProposal(text: string, where: string): SafeProposal {
     return { signer: s.address("signer"), signature: s.hex("signature") };
   });
   const actions = f.array("actions");
-  const summaries = f.array("summaries");
-  if (!summaries.every((summary) => typeof summary === "string")) throw new InvalidInputError(`${where}: field "summaries" must be a list of strings`);
+  const summaries = parseSummaries(f.array("summaries"), where);
+  const createdAt = f.string("createdAt");
+  if (!ISO_TIMESTAMP.test(createdAt)) throw new InvalidInputError(`${where}: field "createdAt" must be an ISO 8601 UTC timestamp (2026-01-31T12:00:00.000Z)`);
   const proposal: SafeProposal = {
     format: PROPOSAL_FORMAT,
     version: 1,
@@ -138,10 +143,10 @@ export function parseProposal(text: string, where: string): SafeProposal {
     refundReceiver: f.address("refundReceiver"),
     safeTxHash: f.hex("safeTxHash", 32),
     actions: actions as DecodedAction[],
-    summaries: summaries as string[],
+    summaries,
     signatures,
     proposedBy: f.address("proposedBy"),
-    createdAt: f.string("createdAt"),
+    createdAt,
   };
   if (f.has("timelock")) proposal.timelock = f.raw("timelock") as SerializedOperation;
   return proposal;
@@ -155,6 +160,9 @@ export async function readProposalFile(path: string, flag = "--proposal"): Promi
   const where = `${flag} ${path}`;
   const proposal = parseProposal(await readTextFile(path, flag), where);
   checkProposalIntegrity(proposal, where);
+  // What is shown (and written back when signing) is the decoding itself, with every field
+  // this version derives, not the file's copy of it.
+  proposal.actions = decodeSafeTransaction(proposalTransaction(proposal));
   return { proposal, where };
 }
 
@@ -181,7 +189,7 @@ export function checkProposalIntegrity(proposal: SafeProposal, where: string): v
   const stored = proposal.actions;
   const length = Math.max(decoded.length, stored.length);
   for (let i = 0; i < length; i += 1) {
-    if (!isDeepStrictEqual(normalise(stored[i]), normalise(decoded[i]))) {
+    if (!isDeepStrictEqual(normalise(stored[i]), normalise(asStoredAction(decoded[i], stored[i])))) {
       const said = stored[i] === undefined ? "nothing" : describe(stored[i]);
       const does = decoded[i] === undefined ? "nothing" : describe(decoded[i]);
       throw new ProposalMismatchError(

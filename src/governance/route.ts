@@ -1,5 +1,6 @@
-import { getAddress, isAddress, type Address, type Hex } from "viem";
+import { getAddress, type Address, type Hex } from "viem";
 
+import { parseAddressText } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
 import { parseBytes32 } from "../util/hex.js";
 import { parseDuration } from "./duration.js";
@@ -106,8 +107,7 @@ export function parseRoute(args: RouteArgs): Route {
 
 function address(value: string | undefined, flag: string, why: string): Address {
   if (value === undefined || value.trim() === "") throw new InvalidInputError(`${flag} is required ${why}`);
-  if (!isAddress(value.trim(), { strict: false })) throw new InvalidInputError(`${flag}: expected a 0x-prefixed 20-byte address, got ${JSON.stringify(value.slice(0, 60))}`);
-  return getAddress(value.trim());
+  return parseAddressText(value, flag);
 }
 
 function safeOptions(args: RouteArgs): SafeRouteOptions {

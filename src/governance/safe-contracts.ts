@@ -1,11 +1,12 @@
-import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 
-import { getAddress, isAddress, keccak256, type Address, type Hex, type PublicClient } from "viem";
+import { getAddress, keccak256, type Address, type Hex, type PublicClient } from "viem";
 
 import { toRpcError } from "../chain/errors.js";
+import { parseAddressText } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
 import { NotGovernanceContractError } from "./errors.js";
+import { readTextFile } from "./files.js";
 
 /**
  * The Safe infrastructure contracts of one chain, in protocol-kit's `contractNetworks`
@@ -67,9 +68,7 @@ export async function codeHashAt(client: PublicClient, address: Address): Promis
 
 /** Reads and checks a `--safe-contracts` file; returns the entry for `chainId` (or undefined). */
 export async function readSafeContractsFile(path: string, chainId: number, flag = "--safe-contracts"): Promise<SafeContracts | undefined> {
-  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`);
-  });
+  const text = await readTextFile(path, flag);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -85,10 +84,8 @@ export async function readSafeContractsFile(path: string, chainId: number, flag 
   const out: Partial<SafeContracts> = {};
   for (const key of SAFE_CONTRACT_KEYS) {
     const value = (entry as Record<string, unknown>)[key];
-    if (typeof value !== "string" || !isAddress(value, { strict: false })) {
-      throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} has no valid ${key}`);
-    }
-    out[key] = getAddress(value);
+    if (typeof value !== "string") throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} has no valid ${key}`);
+    out[key] = parseAddressText(value, `${flag}: entry ${chainId} of ${path}, ${key}`);
   }
   return out as SafeContracts;
 }

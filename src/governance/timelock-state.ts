@@ -64,6 +64,20 @@ export interface OperationStatus {
   readyAt: bigint;
   /** The head block's timestamp when read. */
   now: bigint;
+  /** Set when the operation has a predecessor that is not executed: it cannot run, whatever its own time says. */
+  blockedBy?: { id: Hex; state: OperationState };
+}
+
+/**
+ * The state of an operation whose calls are known, with its predecessor: OpenZeppelin
+ * calls an operation "ready" once its time has passed, but `execute` still reverts until
+ * the predecessor is done (for ever, when the predecessor was cancelled).
+ */
+export async function readOperationStatusWithPredecessor(client: PublicClient, operation: TimelockOperation, id: Hex): Promise<OperationStatus> {
+  const status = await readOperationStatus(client, operation.timelock, id);
+  if (status.state === "done" || /^0x0{64}$/.test(operation.predecessor)) return status;
+  const predecessor = await readOperationStatus(client, operation.timelock, operation.predecessor);
+  return predecessor.state === "done" ? status : { ...status, blockedBy: { id: operation.predecessor, state: predecessor.state } };
 }
 
 /** The state of an operation and when it becomes ready. */

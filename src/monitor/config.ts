@@ -1,12 +1,13 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
-import { getAddress, isAddress, type Address } from "viem";
+import { getAddress, type Address } from "viem";
 import { LineCounter, parseDocument, type Document } from "yaml";
 
 import type { EndpointStyle } from "../attestation/live.js";
 import type { QuoteSignatureMode } from "../attestation/verify.js";
 import { redactRpcUrl } from "../chain/rpc-url.js";
+import { addressProblem } from "../util/address.js";
 import { MonitorConfigError } from "./errors.js";
 
 /**
@@ -254,11 +255,12 @@ function parseTarget(
   const address = (key: "app" | "kms"): Address | undefined => {
     const [value, where] = pick(key);
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== "string" || !isAddress(value, { strict: false })) {
-      fail(where, `expected a 0x-prefixed 20-byte address, got ${show(value)}`);
+    const problem = typeof value === "string" ? addressProblem(value) : "expected a 0x-prefixed 20-byte address";
+    if (problem !== undefined) {
+      fail(where, problem.startsWith("expected") ? `${problem}, got ${show(value)}` : problem);
       return undefined;
     }
-    return getAddress(value);
+    return getAddress((value as string).toLowerCase());
   };
   const app = address("app");
   const kms = address("kms");

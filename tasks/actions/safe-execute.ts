@@ -1,12 +1,12 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress } from "viem";
 
-import { proposalOperationId, readProposalFile } from "../../src/governance/proposal.js";
+import { proposalOperationId, proposalTransaction, readProposalFile, scheduledOperationOf } from "../../src/governance/proposal.js";
 import { networkFlag, operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";
 import { assertThreshold, executeProposal, simulateExecution } from "../../src/governance/safe-execute.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { timelockExecuteHint } from "../../src/governance/timelock-action.js";
-import { readOperationStatus } from "../../src/governance/timelock-state.js";
+import { readOperationStatusWithPredecessor } from "../../src/governance/timelock-state.js";
 import { requireOption } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
@@ -14,6 +14,7 @@ import { runCommand } from "../lib/output.js";
 interface Args {
   proposal?: string;
   dryRun: boolean;
+  allowGasRefund: boolean;
   from?: string;
   json: boolean;
 }
@@ -29,11 +30,19 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
     const { proposal, where } = await readProposalFile(path);
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
-    const checked = await checkProposal(publicClient, proposal, where, "execute");
+    const checked = await checkProposal(publicClient, proposal, where, "execute", { allowGasRefund: args.allowGasRefund === true });
     assertThreshold(checked, where);
     const signers = checked.signatures.map((entry) => entry.signer);
-    const shown = [...proposalLines(proposal, checked.safe), ...signatureLines(signers, checked.safe.threshold, checked.missing)];
-    const base = { safe: checked.safe.address, nonce: proposal.nonce, safeTxHash: proposal.safeTxHash, actions: proposal.actions, signatures: signers };
+    const shown = [...proposalLines(proposal, checked.safe, checked), ...signatureLines(signers, checked.safe.threshold, checked.missing)];
+    const base = {
+      safe: checked.safe.address,
+      nonce: proposal.nonce,
+      safeTxHash: proposal.safeTxHash,
+      actions: proposal.actions,
+      notes: checked.notes,
+      ...(checked.gasRefund === undefined ? {} : { gasRefund: checked.gasRefund }),
+      signatures: signers,
+    };
     if (args.dryRun) {
       const { gas } = await simulateExecution(publicClient, getAddress(signer.account.address), proposal, checked);
       return {
@@ -53,8 +62,9 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const data: Record<string, unknown> = { ...base, sent: true, transaction: executed };
     const id = proposalOperationId(proposal);
     if (id !== undefined && proposal.timelock !== undefined) {
-      const status = await readOperationStatus(publicClient, proposal.timelock.timelock, id);
-      data.timelock = { address: proposal.timelock.timelock, operationId: id, state: status.state, readyAt: status.readyAt };
+      const operation = scheduledOperationOf(proposalTransaction(proposal))!;
+      const status = await readOperationStatusWithPredecessor(publicClient, operation, id);
+      data.timelock = { address: proposal.timelock.timelock, operationId: id, state: status.state, readyAt: status.readyAt, ...(status.blockedBy === undefined ? {} : { blockedBy: status.blockedBy }) };
       const hint = await timelockExecuteHint(publicClient, proposal.timelock.timelock, path, { signer: getAddress(signer.account.address), safe: checked.safe.address, network: networkFlag(networkName) });
       lines.push(`timelock operation ${id}: ${operationStatusLine(status)}`, `next: once ready, ${hint}`);
     }

@@ -17,6 +17,7 @@ interface Args {
   out?: string;
   proposeToService?: string;
   dryRun: boolean;
+  allowGasRefund: boolean;
   from?: string;
   json: boolean;
 }
@@ -33,10 +34,19 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const service = args.proposeToService === undefined ? undefined : parseServiceUrl(args.proposeToService);
     const { proposal, where } = await readProposalFile(path);
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
-    const checked = await checkProposal(publicClient, proposal, where, "sign");
+    const checked = await checkProposal(publicClient, proposal, where, "sign", { allowGasRefund: args.allowGasRefund === true });
     const me = getAddress(signer.account.address);
-    const shown = proposalLines(proposal, checked.safe);
-    const base = { safe: checked.safe.address, nonce: proposal.nonce, safeTxHash: proposal.safeTxHash, actions: proposal.actions, summaries: proposal.summaries, threshold: checked.safe.threshold };
+    const shown = proposalLines(proposal, checked.safe, checked);
+    const base = {
+      safe: checked.safe.address,
+      nonce: proposal.nonce,
+      safeTxHash: proposal.safeTxHash,
+      actions: proposal.actions,
+      notes: checked.notes,
+      ...(checked.gasRefund === undefined ? {} : { gasRefund: checked.gasRefund }),
+      summaries: proposal.summaries,
+      threshold: checked.safe.threshold,
+    };
     const signers = checked.signatures.map((entry) => entry.signer);
     if (signers.includes(me)) {
       return {

@@ -23,7 +23,8 @@ export default async function (args: { safe?: string; json: boolean }, hre: Hard
         `Safe ${safe.address} (chain ${chainId})`,
         `  version     ${safe.version}${safe.singletonRelease === null ? "" : ` (singleton ${safe.singleton}: ${safe.singletonRelease} code)`}`,
         `  threshold   ${safe.threshold} of ${safe.owners.length}`,
-        `  owners      ${safe.owners.join("\n              ")}`,
+        // One line per owner: a line holding "\n" would be printed escaped, as one line.
+        ...safe.owners.map((owner, i) => `  ${i === 0 ? "owners     " : "           "} ${owner}`),
         `  nonce       ${safe.nonce} (the next proposal to execute must carry it)`,
         `  modules     ${safe.modules.length === 0 ? "none" : safe.modules.join(", ")}`,
         `  guard       ${safe.guard === zeroAddress ? "none" : safe.guard}`,

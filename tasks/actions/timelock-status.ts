@@ -7,7 +7,7 @@ import { decodeOperation } from "../../src/governance/operation-file.js";
 import { loadOperation } from "../../src/governance/operation-source.js";
 import { operationStatusLine } from "../../src/governance/report.js";
 import { serializeOperation } from "../../src/governance/timelock-operation.js";
-import { readOperationStatus, readTimelockDelay, readTimelockHistory } from "../../src/governance/timelock-state.js";
+import { readOperationStatusWithPredecessor, readTimelockDelay, readTimelockHistory } from "../../src/governance/timelock-state.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { parseBytes32 } from "../../src/util/hex.js";
 import { parseAddress } from "../lib/args.js";
@@ -43,7 +43,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
         ...(id === undefined ? {} : { id }),
         ...(fromBlock === undefined ? {} : { fromBlock }),
       });
-      const status = await readOperationStatus(publicClient, loaded.operation.timelock, loaded.id);
+      const status = await readOperationStatusWithPredecessor(publicClient, loaded.operation, loaded.id);
       const actions = decodeOperation(loaded.operation);
       return {
         ok: true,
@@ -69,7 +69,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       `operations scheduled in blocks ${history.fromBlock}..${history.toBlock}: ${history.operations.length}`,
     ];
     for (const entry of history.operations) {
-      const status = await readOperationStatus(publicClient, timelock!, entry.id);
+      const status = await readOperationStatusWithPredecessor(publicClient, entry.operation, entry.id);
       const actions = decodeOperation(entry.operation);
       operations.push({ ...status, scheduledInBlock: entry.scheduledInBlock, scheduledInTx: entry.scheduledInTx, operation: serializeOperation(entry.operation), actions });
       lines.push(`- ${entry.id}: ${entry.cancelled && status.state === "unset" ? "cancelled" : operationStatusLine(status)}`, ...formatActions(actions).map((line) => `  ${line}`));

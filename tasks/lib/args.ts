@@ -1,5 +1,6 @@
-import { getAddress, isAddress, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 
+import { parseAddressText } from "../../src/util/address.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { parseBytes32 } from "../../src/util/hex.js";
 
@@ -9,13 +10,9 @@ export function requireOption<T>(value: T | undefined, flag: string, expected: s
   return value;
 }
 
-/** An address flag: 20-byte hex (checksummed or not). */
+/** An address flag: 20-byte hex, all-lowercase or with a correct EIP-55 checksum. */
 export function parseAddress(value: string | undefined, flag: string): Address {
-  const text = requireOption(value, flag, "a 0x-prefixed 20-byte address").trim();
-  if (!isAddress(text, { strict: false })) {
-    throw new InvalidInputError(`${flag}: expected a 0x-prefixed 20-byte address, got ${JSON.stringify(text.slice(0, 60))}`);
-  }
-  return getAddress(text);
+  return parseAddressText(requireOption(value, flag, "a 0x-prefixed 20-byte address"), flag);
 }
 
 /** A non-zero 32-byte value such as a compose hash or a device id. */

@@ -1,6 +1,6 @@
 import { redactUrlsInText } from "../../src/chain/rpc-url.js";
 import { DstackGovernanceError, InvalidInputError, describeError } from "../../src/util/errors.js";
-import { escapeTerminalText } from "../../src/util/terminal-text.js";
+import { escapeJsonText, escapeTerminalText } from "../../src/util/terminal-text.js";
 
 /** Exit codes shared by every task (documented in the README). */
 export const EXIT = { ok: 0, failed: 1, invalidInput: 2, chainError: 3 } as const;
@@ -19,13 +19,14 @@ export interface CommandResult {
  * Every error becomes one line on stderr (or `{ok:false,error}` in JSON) and an exit code,
  * never a stack trace; URLs in messages are redacted so RPC keys do not leak. Text lines
  * are printed with control and bidi characters escaped: they may quote files and answers
- * from others.
+ * from others; so are the strings of a JSON document (as `\uXXXX`, the same value for a
+ * JSON reader).
  */
 export async function runCommand(json: boolean, body: () => Promise<CommandResult>, options: { jsonLines?: boolean } = {}): Promise<void> {
   const indent = options.jsonLines === true ? undefined : 2;
   try {
     const result = await body();
-    if (json) console.log(JSON.stringify({ ok: result.ok, ...result.data }, jsonReplacer, indent));
+    if (json) console.log(escapeJsonText(JSON.stringify({ ok: result.ok, ...result.data }, jsonReplacer, indent)));
     else for (const line of result.lines) console.log(escapeTerminalText(line));
     process.exitCode = result.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
@@ -33,7 +34,7 @@ export async function runCommand(json: boolean, body: () => Promise<CommandResul
     const message = redactUrlsInText(error instanceof DstackGovernanceError ? error.message : describeError(error));
     const details = error instanceof DstackGovernanceError && error.details !== undefined ? redactUrlsInText(error.details) : undefined;
     if (json) {
-      console.log(JSON.stringify({ ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }, null, indent));
+      console.log(escapeJsonText(JSON.stringify({ ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }, null, indent)));
     } else {
       // One line each, even when a library's details span several (a YAML parser's excerpt).
       console.error(`Error: ${escapeTerminalText(oneLine(message))}`);
