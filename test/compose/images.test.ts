@@ -141,6 +141,23 @@ describe("image pinning analysis", () => {
       expect(error.code).to.equal("INVALID_COMPOSE_YAML");
     });
 
+    it("finds duplicate keys at any depth and in flow mappings, with their position", () => {
+      const cases: Array<[string, string, string]> = [
+        ["services:\n  a:\n    image: x\n  b:\n    image: y\n  a:\n    image: z\n", "line 6, column 3", '"a"'],
+        ["services:\n  a:\n    image: x@sha256:" + "a".repeat(64) + "\n    image: evil\n", "line 4, column 5", '"image"'],
+        ["services: { a: { image: x }, a: { image: y } }\n", "line 1, column 30", '"a"'],
+        ["services:\n  a:\n    image: x\n    1: one\n    1: two\n", "line 5, column 5", '"1"'],
+      ];
+      for (const [yaml, where, key] of cases) {
+        const error = thrown(() => analyzeComposeImages(yaml, "compose.yaml"));
+        expect(error, yaml).to.be.instanceOf(ComposeYamlError);
+        expect(error.message, yaml).to.equal(`compose.yaml: not valid YAML (${where})`);
+        expect(error.details, yaml).to.contain(`Map keys must be unique: ${key}`);
+      }
+      // Keys that only look alike are different keys, as for the YAML library itself.
+      expect(analyzeComposeImages("services:\n  a:\n    image: x\n    1: one\n    '1': two\n").length).to.equal(1);
+    });
+
     it("throws a typed error when there are no services", () => {
       const cases: Array<[string, RegExp]> = [
         ["version: '3'\n", /`services` is missing/],
