@@ -14,8 +14,9 @@
  * outer certification data type, skips bytes after what it reads, and verifies the
  * collateral's `pck_certificate_chain` INSTEAD of the quote's own when one is given. So
  * the quote first goes through the strict `parseTdxQuote` (inner type 5, a PEM-only PCK
- * chain, exact nested lengths, zero-only padding), the quote's chain must be exactly
- * leaf, PCK CA and the trusted root, a collateral chain must equal it, and
+ * chain, exact nested lengths, zero-only padding), the QE auth data must be 32 bytes
+ * (dcap-qvl hashes only the first 32), the quote's chain must be exactly leaf, PCK CA
+ * and the trusted root, a collateral chain must equal it, and
  * `quotePolicyProblem` adds the rules dcap-qvl 0.3.9 lacks (MRSIGNERSEAM = 0 as dstack
  * requires, SEAMATTRIBUTES, QE vendor id, QE report data padding).
  */
@@ -136,14 +137,25 @@ function crlProblem(name: string, crlHex: string, issuerDer: Uint8Array, issuerL
 
 /** Intel's PCK chains are exactly: PCK certificate, PCK Platform/Processor CA, root CA. */
 const PCK_CHAIN_LENGTH = 3;
+/**
+ * Intel's QE writes 32 bytes of QE auth data. dcap-qvl 0.3.9 (npm) copies the auth data
+ * into a fixed 96-byte buffer before hashing it against the QE report, so bytes past the
+ * 32nd are never checked; its Rust version requires exactly 32, and so does this.
+ */
+const QE_AUTH_DATA_BYTES = 32;
 
 /**
- * Checks the quote's own PCK chain (the one dcap-qvl is made to verify) before any
- * signature work: it must be the leaf, its CA and the trusted root itself, and a
- * `pck_certificate_chain` in the collateral (which dcap-qvl would otherwise use INSTEAD
- * of the quote's) must be the very same certificates.
+ * Checks the quote's unsigned certification data before any signature work: the QE
+ * auth data is 32 bytes; the quote's own PCK chain (the one dcap-qvl is made to verify)
+ * is the leaf, its CA and the trusted root itself; and a `pck_certificate_chain` in the
+ * collateral (which dcap-qvl would otherwise use INSTEAD of the quote's) is the very
+ * same certificates.
  */
-function pckChainProblem(quote: TdxQuote, collateral: QuoteCollateral, anchor: TrustAnchor): string | undefined {
+function certificationDataProblem(quote: TdxQuote, collateral: QuoteCollateral, anchor: TrustAnchor): string | undefined {
+  const authLength = quote.signature.qeReportCertification.qeAuthData.length;
+  if (authLength !== QE_AUTH_DATA_BYTES) {
+    return `the QE auth data is ${authLength} bytes; Intel's QE writes ${QE_AUTH_DATA_BYTES} (dcap-qvl 0.3.9 would ignore bytes past the 32nd)`;
+  }
   const chain = quote.signature.qeReportCertification.pckCertificates;
   if (chain.length !== PCK_CHAIN_LENGTH) {
     return `the quote's PCK certificate chain has ${chain.length} certificate(s); expected ${PCK_CHAIN_LENGTH} (PCK certificate, PCK CA, root CA)`;
@@ -213,7 +225,7 @@ export function verifyQuoteSignature(
     const reason = error instanceof QuoteParseError ? `malformed quote (${error.reason}): ${error.message}` : describeError(error);
     return { status: "fail", detail: `DCAP verification failed: ${reason}`, trustAnchor: anchor.kind };
   }
-  const chainProblem = pckChainProblem(parsed, normalized, anchor);
+  const chainProblem = certificationDataProblem(parsed, normalized, anchor);
   if (chainProblem !== undefined) return { status: "fail", detail: `DCAP verification failed: ${chainProblem}`, trustAnchor: anchor.kind };
   // dcap-qvl is given no collateral chain, so it verifies the quote's own (checked equal above).
   const { pck_certificate_chain: _checkedEqual, ...forDcap } = normalized;

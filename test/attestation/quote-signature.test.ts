@@ -13,6 +13,7 @@ import {
   type QuoteSignatureResult,
 } from "../../src/attestation/quote-signature.js";
 import { parseTdxQuote } from "../../src/attestation/quote.js";
+import { verifyAttestation } from "../../src/attestation/verify.js";
 import { generateTdxQuote } from "../support/tdx-quote-generator.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -288,6 +289,7 @@ describe("verifyQuoteSignature: generated test quotes (test root CA)", function 
 });
 
 interface Rewrap {
+  qeAuthData?: Uint8Array;
   outerType?: number;
   innerType?: number;
   pem?: Uint8Array;
@@ -313,7 +315,8 @@ function rewrap(quote: Uint8Array, change: Rewrap): Uint8Array {
     return b;
   };
   const pem = Buffer.from(change.pem ?? qe.certificationData);
-  const qeCert = Buffer.concat([qe.qeReport, qe.qeReportSignature, u16(qe.qeAuthData.length), qe.qeAuthData, u16(change.innerType ?? 5), u32(pem.length), pem, change.afterInner ?? new Uint8Array()]);
+  const qeAuthData = change.qeAuthData ?? qe.qeAuthData;
+  const qeCert = Buffer.concat([qe.qeReport, qe.qeReportSignature, u16(qeAuthData.length), qeAuthData, u16(change.innerType ?? 5), u32(pem.length), pem, change.afterInner ?? new Uint8Array()]);
   const signature = Buffer.concat([
     parsed.signature.ecdsaSignature,
     parsed.signature.attestationKey,
@@ -395,6 +398,27 @@ describe("verifyQuoteSignature: unsigned parts of the real quote and collateral"
     expectFail(check(corrupted, { ...collateral, pck_certificate_chain: pemOf(quote) }), /pck_certificate_chain differs from the quote's own/);
     const reordered = (pemOf(quote).match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? []).reverse().join("");
     expectFail(check(quote, { ...collateral, pck_certificate_chain: reordered }), /pck_certificate_chain differs/);
+  });
+
+  it("fails QE auth data that is not the 32 bytes the QE report's hash covers (dcap-qvl 0.3.9 ignores extra bytes)", function () {
+    const auth = parseTdxQuote(quote).signature.qeReportCertification.qeAuthData;
+    expect(auth.length).to.equal(32);
+    expectFail(check(rewrap(quote, { qeAuthData: Buffer.concat([auth, Buffer.from("smuggled")]) })), /QE auth data is 40 bytes; Intel's QE writes 32/);
+    expectFail(check(rewrap(quote, { qeAuthData: new Uint8Array(0) })), /QE auth data is 0 bytes/);
+    const changed = Uint8Array.from(auth);
+    changed[0]! ^= 1;
+    expectFail(check(rewrap(quote, { qeAuthData: changed })), /QE report hash mismatch/);
+  });
+
+  it("the verification pipeline reports a rewrapped quote under quote-signature with the rule broken", async function () {
+    const forged = rewrap(quote, { innerType: 0x0805 });
+    const { verdict } = await verifyAttestation(
+      { quote: Buffer.from(forged).toString("hex"), event_log: "[]" },
+      { now: JULY_1, quoteSignature: { mode: "local", collateral: { ...collateral, pck_certificate_chain: pemOf(quote) } }, onchain: "skip" },
+    );
+    const signature = verdict.checks.find((c) => c.id === "quote-signature");
+    expect(signature?.status).to.equal("fail");
+    expect(signature?.detail).to.match(/unusable quote: .*inner certification data type 2053 \(0x0805\)/);
   });
 
   it("still accepts the capture's zero padding, which is unsigned but carries nothing", function () {
