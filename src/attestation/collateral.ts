@@ -742,6 +742,8 @@ function cacheFile(cacheDir: string, endpoint: PccsEndpoint, key: CollateralKey)
 /** A fresh cache entry, or undefined when absent, stale, for another key, or unreadable. */
 async function readCache(file: string, key: CollateralKey, nowMs: number): Promise<QuoteCollateral | undefined> {
   try {
+    // The entry wraps collateral (at most MAX_COLLATERAL_BYTES) in a little JSON; anything much larger is not ours.
+    if ((await stat(file)).size > 2 * MAX_COLLATERAL_BYTES) return undefined;
     const entry = JSON.parse(await readFile(file, "utf8")) as { format?: unknown; collateral?: unknown };
     if (entry.format !== CACHE_FORMAT) return undefined;
     const collateral = parseCollateral(entry.collateral, `collateral cache ${file}`);
