@@ -1,5 +1,11 @@
 import { toBareHex } from "../util/hex.js";
+import { isAllZero } from "./digest.js";
 import type { TdxQuote } from "./quote.js";
+
+/** Intel's Quoting Enclave vendor id, in the quote header. */
+export const INTEL_QE_VENDOR_ID_HEX = "939a7233f79c4ca9940a0db3957f0607";
+
+const QE_REPORT_DATA_OFFSET = 320;
 
 /**
  * Rules on a TDX quote that `@phala/dcap-qvl` 0.3.9 (npm) does not apply, each taken
@@ -18,19 +24,15 @@ import type { TdxQuote } from "./quote.js";
  * TD attribute bits, SEPT_VE_DISABLE set, MRSERVICETD zero for TD report 1.5) stay with
  * it. Returns the first rule broken, or undefined.
  */
-export const INTEL_QE_VENDOR_ID_HEX = "939a7233f79c4ca9940a0db3957f0607";
-
-const QE_REPORT_DATA_OFFSET = 320;
-
 export function quotePolicyProblem(quote: TdxQuote, tcbInfoJson: string): string | undefined {
   const vendor = hex(quote.header.qeVendorId);
   if (vendor !== INTEL_QE_VENDOR_ID_HEX) return `QE vendor id ${vendor} is not Intel's (${INTEL_QE_VENDOR_ID_HEX})`;
 
   const qeReportData = quote.signature.qeReportCertification.qeReport.subarray(QE_REPORT_DATA_OFFSET + 32, QE_REPORT_DATA_OFFSET + 64);
-  if (!isZero(qeReportData)) return `QE report data bytes 32..63 are not zero (${hex(qeReportData)}), as Intel's QE writes them`;
+  if (!isAllZero(qeReportData)) return `QE report data bytes 32..63 are ${hex(qeReportData)}, not the zeros Intel's QE writes`;
 
   const { mrSignerSeam, seamAttributes } = quote.report;
-  if (!isZero(mrSignerSeam)) return `MRSIGNERSEAM is ${hex(mrSignerSeam)}, not zero: the TDX module is not Intel's (dstack requires zero)`;
+  if (!isAllZero(mrSignerSeam)) return `MRSIGNERSEAM is ${hex(mrSignerSeam)}, not zero: the TDX module is not Intel's (dstack requires zero)`;
 
   const module = tdxModule(tcbInfoJson);
   for (let i = 0; i < 8; i++) {
@@ -49,10 +51,6 @@ function tdxModule(tcbInfoJson: string): { attributes: Uint8Array; mask: Uint8Ar
   const field = (value: unknown, fallback: string) =>
     typeof value === "string" && /^[0-9a-fA-F]{16}$/.test(value) ? Buffer.from(value, "hex") : Buffer.from(fallback, "hex");
   return { attributes: field(module?.attributes, "0000000000000000"), mask: field(module?.attributesMask, "ffffffffffffffff") };
-}
-
-function isZero(bytes: Uint8Array): boolean {
-  return bytes.every((b) => b === 0);
 }
 
 const hex = toBareHex;

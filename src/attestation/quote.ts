@@ -17,8 +17,9 @@ export { MAX_QUOTE_BYTES, QuoteParseError, type QuoteParseReason } from "./quote
  * signature-data length field (header, the v5 body descriptor, and the body).
  *
  * `@phala/dcap-qvl` has a parser, but it accepts SGX quotes, does not check the v5
- * body size field, and ignores bytes after the signature data; a verifier must reject
- * those, so parsing is done here and the library's parser serves as a cross-check in
+ * body size field or the outer certification data type, reads the PEM chain leniently,
+ * and ignores bytes after what it reads; none of that is signed, so a verifier must
+ * reject it. Parsing is done here and the library's parser serves as a cross-check in
  * the tests.
  */
 
@@ -53,7 +54,7 @@ export interface QuoteHeader {
   teeType: number;
   qeSvn: number;
   pceSvn: number;
-  /** 16 bytes; Intel's QE is 939a7233f79c4ca9940a0db3957f0607. Checked by signature verification. */
+  /** 16 bytes; Intel's QE is 939a7233f79c4ca9940a0db3957f0607 (required by `quotePolicyProblem`). */
   qeVendorId: Uint8Array;
   /** 20 bytes of QE-defined data (the first 16 are the platform's QE id). */
   userData: Uint8Array;
