@@ -15,8 +15,8 @@ export interface ComposeService {
  * too or images defined through an anchor would look missing.
  *
  * Parsed with js-yaml, in time linear in the text: the `yaml` package used before spent
- * 2 s on a 20,000-service file (and, with its duplicate-key check, minutes on 50,000),
- * js-yaml a tenth of that. Duplicate keys are refused. Aliases are shared references,
+ * about 2 s on a 20,000-service file (and, with its quadratic duplicate-key check, over a
+ * minute on 50,000), js-yaml about a tenth of that. Duplicate keys are refused. Aliases are shared references,
  * never copies, so an alias "bomb" costs no memory (nothing here walks the values they
  * point at); the keys copied by merges are capped at the text's length.
  */

@@ -194,6 +194,15 @@ describe("image pinning analysis", () => {
       ]);
     });
 
+    it("sees services named like Object.prototype members (__proto__, constructor)", () => {
+      const yaml = `services:\n  __proto__:\n    image: evil:latest\n  constructor:\n    image: evil\n  web:\n    image: x@sha256:${"a".repeat(64)}\n`;
+      expect(analyzeComposeImages(yaml).map((r) => [r.service, r.status])).to.deep.equal([
+        ["__proto__", "mutable"],
+        ["constructor", "mutable"],
+        ["web", "pinned"],
+      ]);
+    });
+
     it("refuses a file of several YAML documents", () => {
       const error = thrown(() => analyzeComposeImages("services:\n  a:\n    image: x\n---\nservices:\n  b:\n    image: y\n", "compose.yaml"));
       expect(error.code).to.equal("INVALID_COMPOSE_YAML");
