@@ -21,6 +21,17 @@ export interface AttestationBundle {
   shape: "bundle" | "guest-agent" | "phala-pair";
 }
 
+/**
+ * Largest `vm_config` accepted, as JSON text. dstack itself refuses a sys-config over
+ * 32 KiB; the verifier only carries vm_config, so this just bounds what it holds.
+ */
+export const MAX_VM_CONFIG_BYTES = 64 * 1024;
+/**
+ * Largest bundle file the verifier reads: an event log (at most 16 Mi characters), an
+ * app-compose (8 MiB, up to twice that once escaped in JSON), a quote and collateral.
+ */
+export const MAX_BUNDLE_BYTES = 48 * 1024 * 1024;
+
 export class AttestationInputError extends DstackGovernanceError {
   override name = "AttestationInputError";
   constructor(message: string, details?: string) {
@@ -67,6 +78,15 @@ function appComposeOf(value: unknown, where: string): string | undefined {
   return value;
 }
 
+function vmConfigOf(value: unknown, where: string): unknown {
+  if (value === undefined) return undefined;
+  const size = typeof value === "string" ? value.length : (JSON.stringify(value) ?? "").length;
+  if (size > MAX_VM_CONFIG_BYTES) {
+    throw new AttestationInputError(`${where}: vm_config is ${size} characters, more than MAX_VM_CONFIG_BYTES (${MAX_VM_CONFIG_BYTES})`);
+  }
+  return value;
+}
+
 function optionalString(value: unknown, where: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string") throw new AttestationInputError(`${where} must be a string`);
@@ -95,7 +115,7 @@ export function normalizeBundle(value: unknown, source = "bundle"): AttestationB
       eventLog: field(attestation, "event_log", "eventLog") ?? (tcbInfo === undefined ? undefined : field(tcbInfo, "event_log", "eventLog")),
       appCompose: appComposeOf(tcbInfo === undefined ? field(info, "app_compose", "appCompose") : field(tcbInfo, "app_compose", "appCompose"), `${source} info`),
       reportData: optionalString(field(attestation, "report_data", "reportData"), `${source} attestation report_data`),
-      vmConfig: field(attestation, "vm_config", "vmConfig"),
+      vmConfig: vmConfigOf(field(attestation, "vm_config", "vmConfig"), `${source} attestation`),
       collateral: field(value, "collateral"),
       shape: "phala-pair",
     };
@@ -109,7 +129,7 @@ export function normalizeBundle(value: unknown, source = "bundle"): AttestationB
     eventLog,
     appCompose,
     reportData: optionalString(field(value, "report_data", "reportData"), `${source} report_data`),
-    vmConfig: field(value, "vm_config", "vmConfig"),
+    vmConfig: vmConfigOf(field(value, "vm_config", "vmConfig"), source),
     collateral: field(value, "collateral"),
     shape: appCompose === undefined && tcbInfo === undefined && field(value, "vm_config", "vmConfig") !== undefined ? "guest-agent" : "bundle",
   };

@@ -8,12 +8,22 @@
  * Its signatures and certificate chains are checked by `verifyQuoteSignature`.
  */
 import { createHash, randomBytes, X509Certificate } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { INTEL_PCS_URL, PHALA_PCCS_URL, Quote, utils as dcapUtils } from "@phala/dcap-qvl";
 
+import { readBoundedBody, ResponseTooLargeError } from "../util/bounded-body.js";
 import { DstackGovernanceError, InvalidInputError } from "../util/errors.js";
+
+/**
+ * Largest collateral accepted, in bytes of JSON (a file, or the sum of the fields). Real
+ * TDX collateral is about 20 KB (the dcap-qvl sample's fields total 15 KB of text); the
+ * bound only stops resource exhaustion by a hostile file, bundle or PCCS.
+ */
+export const MAX_COLLATERAL_BYTES = 1024 * 1024;
+/** Largest single PCCS answer read (a CRL, TCB info or QE identity is a few KB). */
+export const MAX_PCCS_RESPONSE_BYTES = 1024 * 1024;
 
 /** Default collateral source: the URL `@phala/dcap-qvl` itself defaults to. */
 export const DEFAULT_PCCS_URL: string = PHALA_PCCS_URL;
@@ -167,6 +177,13 @@ export function parseCollateral(value: unknown, source = "collateral"): QuoteCol
     throw invalid(source, "expected a JSON object with dcap-qvl collateral fields");
   }
   const input = value as Record<string, unknown>;
+  let size = 0;
+  for (const member of Object.values(input)) {
+    size += typeof member === "string" || Array.isArray(member) || member instanceof Uint8Array ? member.length : 0;
+  }
+  if (size > MAX_COLLATERAL_BYTES) {
+    throw invalid(source, `is larger than MAX_COLLATERAL_BYTES (${MAX_COLLATERAL_BYTES}): its fields hold ${size} characters or bytes`);
+  }
   for (const field of STRING_FIELDS) {
     if (typeof input[field] !== "string") throw invalid(source, `missing string field "${field}"`);
   }
@@ -215,8 +232,13 @@ export function parseCollateral(value: unknown, source = "collateral"): QuoteCol
 export async function loadCollateralFile(file: string): Promise<QuoteCollateral> {
   let text: string;
   try {
+    const { size } = await stat(file);
+    if (size > MAX_COLLATERAL_BYTES) {
+      throw new CollateralError("COLLATERAL_INVALID", `collateral file ${file} is ${size} bytes, more than MAX_COLLATERAL_BYTES (${MAX_COLLATERAL_BYTES})`);
+    }
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof CollateralError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
       throw new CollateralError("COLLATERAL_FILE_NOT_FOUND", `collateral file not found: ${file}`, { cause: error });
@@ -498,8 +520,11 @@ async function httpGet(url: URL, headers: Record<string, string>, timeoutMs: num
   }
   let body: Buffer;
   try {
-    body = Buffer.from(await response.arrayBuffer());
+    body = await readBoundedBody(response, MAX_PCCS_RESPONSE_BYTES);
   } catch (error) {
+    if (error instanceof ResponseTooLargeError) {
+      throw new PccsRequestError("PCCS_BAD_RESPONSE", `PCCS answer from ${shown} is larger than MAX_PCCS_RESPONSE_BYTES (${MAX_PCCS_RESPONSE_BYTES})`, shown);
+    }
     throw new PccsRequestError("PCCS_UNREACHABLE", `PCCS connection failed while reading ${shown}`, shown, {
       details: (error as Error).message,
     });
@@ -717,6 +742,8 @@ function cacheFile(cacheDir: string, endpoint: PccsEndpoint, key: CollateralKey)
 /** A fresh cache entry, or undefined when absent, stale, for another key, or unreadable. */
 async function readCache(file: string, key: CollateralKey, nowMs: number): Promise<QuoteCollateral | undefined> {
   try {
+    // The entry wraps collateral (at most MAX_COLLATERAL_BYTES) in a little JSON; anything much larger is not ours.
+    if ((await stat(file)).size > 2 * MAX_COLLATERAL_BYTES) return undefined;
     const entry = JSON.parse(await readFile(file, "utf8")) as { format?: unknown; collateral?: unknown };
     if (entry.format !== CACHE_FORMAT) return undefined;
     const collateral = parseCollateral(entry.collateral, `collateral cache ${file}`);

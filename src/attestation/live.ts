@@ -1,5 +1,6 @@
 import { redactRpcUrl } from "../chain/rpc-url.js";
 import { DstackGovernanceError, describeError } from "../util/errors.js";
+import { readBoundedBody } from "../util/bounded-body.js";
 import { toBareHex } from "../util/hex.js";
 import { normalizeBundle, type AttestationBundle } from "./bundle.js";
 
@@ -61,7 +62,7 @@ async function getJson(url: URL, options: LiveFetchOptions): Promise<unknown> {
   }
   let text: string;
   try {
-    text = await readBody(response, options.maxResponseBytes ?? MAX_LIVE_RESPONSE_BYTES);
+    text = (await readBoundedBody(response, options.maxResponseBytes ?? MAX_LIVE_RESPONSE_BYTES)).toString("utf8");
   } catch (error) {
     // A body cut off, timed out mid-way or too large: still a fetch error naming the URL.
     throw new AttestationFetchError(`cannot read the answer of ${shown}: ${describeError(error)}`);
@@ -72,29 +73,4 @@ async function getJson(url: URL, options: LiveFetchOptions): Promise<unknown> {
   } catch {
     throw new AttestationFetchError(`${shown} did not return JSON`, text.slice(0, 200));
   }
-}
-
-/** The body as UTF-8 text, refusing (without buffering) more than `limit` bytes. */
-async function readBody(response: Response, limit: number): Promise<string> {
-  const tooLarge = () => new Error(`the answer is larger than ${limit} bytes`);
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge();
-  }
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

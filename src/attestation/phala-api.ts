@@ -1,7 +1,11 @@
 import { redactRpcUrl } from "../chain/rpc-url.js";
 import { describeError } from "../util/errors.js";
+import { readBoundedBody } from "../util/bounded-body.js";
 import { toBareHex } from "../util/hex.js";
 import type { CheckResult } from "./types.js";
+
+/** Largest answer read from the verification API (its verdict is a small JSON object). */
+export const MAX_PHALA_API_RESPONSE_BYTES = 1024 * 1024;
 
 export const PHALA_VERIFY_API_URL = "https://cloud-api.phala.com/api/v1/attestations/verify";
 
@@ -25,7 +29,7 @@ export async function verifyQuoteWithPhalaApi(
       body: JSON.stringify({ hex: toBareHex(quote) }),
       signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
-    const text = await response.text();
+    const text = (await readBoundedBody(response, MAX_PHALA_API_RESPONSE_BYTES)).toString("utf8");
     if (!response.ok) return { id, status: "error", detail: `${shown} answered HTTP ${response.status}: ${text.slice(0, 120)}`, tcbStatus: null };
     body = JSON.parse(text);
   } catch (error) {

@@ -19,6 +19,8 @@ export type QuoteParseReason =
   | "body-size-mismatch"
   | "signature-data-length"
   | "signature-data-malformed"
+  | "certification-data-type"
+  | "pck-chain-malformed"
   | "trailing-bytes";
 
 /** The quote bytes are not a well-formed TDX quote; `reason` says which rule failed. */

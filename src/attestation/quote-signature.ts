@@ -9,13 +9,25 @@
  * Beyond dcap-qvl 0.3.9 (which reads CRLs only for serial numbers and ignores any it
  * cannot parse) this also requires both CRLs to be signed by their issuer and current,
  * so a stale, forged or garbled CRL cannot hide a revocation.
+ *
+ * dcap-qvl also reads the quote leniently where nothing signs it: it never looks at the
+ * outer certification data type, skips bytes after what it reads, and verifies the
+ * collateral's `pck_certificate_chain` INSTEAD of the quote's own when one is given. So
+ * the quote first goes through the strict `parseTdxQuote` (inner type 5, a PEM-only PCK
+ * chain, exact nested lengths, zero-only padding), the QE auth data must be 32 bytes
+ * (dcap-qvl hashes only the first 32), the quote's chain must be exactly leaf, PCK CA
+ * and the trusted root, a collateral chain must equal it, and
+ * `quotePolicyProblem` adds the rules dcap-qvl 0.3.9 lacks (MRSIGNERSEAM = 0 as dstack
+ * requires, SEAMATTRIBUTES, QE vendor id, QE report data padding).
  */
 import { createHash, verify as verifySignature, X509Certificate } from "node:crypto";
 
-import { constants as dcapConstants, Quote, QuoteVerifier, utils as dcapUtils } from "@phala/dcap-qvl";
+import { constants as dcapConstants, QuoteVerifier, utils as dcapUtils } from "@phala/dcap-qvl";
 
 import { describeError } from "../util/errors.js";
 import { CollateralError, decodeCrl, parseCollateral, toUnixSeconds, type CollateralInput, type QuoteCollateral } from "./collateral.js";
+import { parseTdxQuote, QuoteParseError, type TdxQuote } from "./quote.js";
+import { quotePolicyProblem } from "./quote-policy.js";
 
 export type QuoteSignatureStatus = "pass" | "fail" | "error";
 
@@ -123,17 +135,54 @@ function crlProblem(name: string, crlHex: string, issuerDer: Uint8Array, issuerL
   return undefined;
 }
 
-/** The PCK chain dcap-qvl verified: the collateral's when given, else the quote's own. */
-function pckChain(quote: Uint8Array, collateral: QuoteCollateral): Buffer[] {
-  const pem = collateral.pck_certificate_chain ?? Buffer.from(Quote.parse(quote).rawCertChain());
-  return dcapUtils.extractCerts(Buffer.from(pem));
+/** Intel's PCK chains are exactly: PCK certificate, PCK Platform/Processor CA, root CA. */
+const PCK_CHAIN_LENGTH = 3;
+/**
+ * Intel's QE writes 32 bytes of QE auth data. dcap-qvl 0.3.9 (npm) copies the auth data
+ * into a fixed 96-byte buffer before hashing it against the QE report, so bytes past the
+ * 32nd are never checked; its Rust version requires exactly 32, and so does this.
+ */
+const QE_AUTH_DATA_BYTES = 32;
+
+/**
+ * Checks the quote's unsigned certification data before any signature work: the QE
+ * auth data is 32 bytes; the quote's own PCK chain (the one dcap-qvl is made to verify)
+ * is the leaf, its CA and the trusted root itself; and a `pck_certificate_chain` in the
+ * collateral (which dcap-qvl would otherwise use INSTEAD of the quote's) is the very
+ * same certificates.
+ */
+function certificationDataProblem(quote: TdxQuote, collateral: QuoteCollateral, anchor: TrustAnchor): string | undefined {
+  const authLength = quote.signature.qeReportCertification.qeAuthData.length;
+  if (authLength !== QE_AUTH_DATA_BYTES) {
+    return `the QE auth data is ${authLength} bytes; Intel's QE writes ${QE_AUTH_DATA_BYTES} (dcap-qvl 0.3.9 would ignore bytes past the 32nd)`;
+  }
+  const chain = quote.signature.qeReportCertification.pckCertificates;
+  if (chain.length !== PCK_CHAIN_LENGTH) {
+    return `the quote's PCK certificate chain has ${chain.length} certificate(s); expected ${PCK_CHAIN_LENGTH} (PCK certificate, PCK CA, root CA)`;
+  }
+  if (!Buffer.from(chain[PCK_CHAIN_LENGTH - 1]!).equals(anchor.der)) {
+    return `the quote's PCK certificate chain does not end with the ${anchor.label}`;
+  }
+  if (collateral.pck_certificate_chain !== undefined) {
+    let given: Buffer[];
+    try {
+      given = dcapUtils.extractCerts(Buffer.from(collateral.pck_certificate_chain, "utf8"));
+    } catch (error) {
+      return `the collateral's pck_certificate_chain cannot be read: ${describeError(error)}`;
+    }
+    const same = given.length === chain.length && given.every((der, i) => der.equals(chain[i]!));
+    if (!same) {
+      return "the collateral's pck_certificate_chain differs from the quote's own PCK certificate chain (dcap-qvl would verify the collateral's instead)";
+    }
+  }
+  return undefined;
 }
 
-function verifyCrls(quote: Uint8Array, collateral: QuoteCollateral, anchor: TrustAnchor, nowSecs: number): string | undefined {
+function verifyCrls(quote: TdxQuote, collateral: QuoteCollateral, anchor: TrustAnchor, nowSecs: number): string | undefined {
   const rootProblem = crlProblem("root CA CRL", collateral.root_ca_crl, anchor.der, `the ${anchor.label}`, nowSecs);
   if (rootProblem !== undefined) return rootProblem;
   // dcap-qvl has verified that chain[1] issued the PCK leaf and chains to the anchor.
-  const pckCa = pckChain(quote, collateral)[1];
+  const pckCa = quote.signature.qeReportCertification.pckCertificates[1];
   if (pckCa === undefined) return "PCK certificate chain has no issuing CA";
   return crlProblem("PCK CRL", collateral.pck_crl, pckCa, "the PCK CA that issued the quote's PCK certificate", nowSecs);
 }
@@ -167,23 +216,38 @@ export function verifyQuoteSignature(
     return { status: "error", detail: `${prefix}${describeError(error)}` };
   }
 
+  // The quote's unsigned wrappers (certification data types, lengths, the PEM chain,
+  // trailing bytes) are held to the strict parser first: dcap-qvl skips what it does not read.
+  let parsed: TdxQuote;
+  try {
+    parsed = parseTdxQuote(quote);
+  } catch (error) {
+    const reason = error instanceof QuoteParseError ? `malformed quote (${error.reason}): ${error.message}` : describeError(error);
+    return { status: "fail", detail: `DCAP verification failed: ${reason}`, trustAnchor: anchor.kind };
+  }
+  const chainProblem = certificationDataProblem(parsed, normalized, anchor);
+  if (chainProblem !== undefined) return { status: "fail", detail: `DCAP verification failed: ${chainProblem}`, trustAnchor: anchor.kind };
+  // dcap-qvl is given no collateral chain, so it verifies the quote's own (checked equal above).
+  const { pck_certificate_chain: _checkedEqual, ...forDcap } = normalized;
+
   let report;
   try {
-    report = QuoteVerifier.newWithRootCa(anchor.der).verify(quote, normalized, nowSecs);
+    report = QuoteVerifier.newWithRootCa(anchor.der).verify(parsed.raw, forDcap, nowSecs);
   } catch (error) {
     return { status: "fail", detail: `DCAP verification failed: ${dcapReason(error)}`, trustAnchor: anchor.kind };
   }
 
-  let crlFailure: string | undefined;
+  let failure: string | undefined;
   try {
-    crlFailure = verifyCrls(quote, normalized, anchor, nowSecs);
+    failure = verifyCrls(parsed, normalized, anchor, nowSecs);
   } catch (error) {
-    crlFailure = `CRL check failed: ${describeError(error)}`;
+    failure = `CRL check failed: ${describeError(error)}`;
   }
+  failure ??= quotePolicyProblem(parsed, normalized.tcb_info);
   const tcbStatus = String(report.status);
   const advisoryIds = [...report.advisory_ids];
-  if (crlFailure !== undefined) {
-    return { status: "fail", detail: `DCAP verification failed: ${crlFailure}`, tcbStatus, advisoryIds, trustAnchor: anchor.kind };
+  if (failure !== undefined) {
+    return { status: "fail", detail: `DCAP verification failed: ${failure}`, tcbStatus, advisoryIds, trustAnchor: anchor.kind };
   }
 
   const advisories = advisoryIds.length > 0 ? `; advisories: ${advisoryIds.join(", ")}` : "; no advisories";

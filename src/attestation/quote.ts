@@ -17,8 +17,9 @@ export { MAX_QUOTE_BYTES, QuoteParseError, type QuoteParseReason } from "./quote
  * signature-data length field (header, the v5 body descriptor, and the body).
  *
  * `@phala/dcap-qvl` has a parser, but it accepts SGX quotes, does not check the v5
- * body size field, and ignores bytes after the signature data; a verifier must reject
- * those, so parsing is done here and the library's parser serves as a cross-check in
+ * body size field or the outer certification data type, reads the PEM chain leniently,
+ * and ignores bytes after what it reads; none of that is signed, so a verifier must
+ * reject it. Parsing is done here and the library's parser serves as a cross-check in
  * the tests.
  */
 
@@ -53,7 +54,7 @@ export interface QuoteHeader {
   teeType: number;
   qeSvn: number;
   pceSvn: number;
-  /** 16 bytes; Intel's QE is 939a7233f79c4ca9940a0db3957f0607. Checked by signature verification. */
+  /** 16 bytes; Intel's QE is 939a7233f79c4ca9940a0db3957f0607 (required by `quotePolicyProblem`). */
   qeVendorId: Uint8Array;
   /** 20 bytes of QE-defined data (the first 16 are the platform's QE id). */
   userData: Uint8Array;
@@ -85,9 +86,11 @@ export interface QeReportCertificationData {
   qeReport: Uint8Array;
   qeReportSignature: Uint8Array;
   qeAuthData: Uint8Array;
-  /** Inner certification data type (5 = PEM PCK certificate chain). */
+  /** Inner certification data type: always 5 (PEM PCK certificate chain) for an accepted quote. */
   certificationDataType: number;
   certificationData: Uint8Array;
+  /** The DER of each PEM certificate in `certificationData`, leaf first. */
+  pckCertificates: Uint8Array[];
 }
 
 export interface QuoteSignatureData {
@@ -371,6 +374,15 @@ function parseSignatureData(data: Uint8Array, baseOffset: number): QuoteSignatur
     );
   }
   const innerData = qe.take(innerSize, "the inner certification data");
+  // The inner type and the chain are outside everything the quote's keys sign: a verifier
+  // that reads them loosely lets anyone rewrite them without breaking a signature.
+  if (innerType !== CERT_DATA_TYPE_PCK_CERT_CHAIN) {
+    throw new QuoteParseError(
+      "certification-data-type",
+      `the QE report certification data carries inner certification data type ${innerType} (0x${innerType.toString(16).padStart(4, "0")}); TDX quotes from Intel's QE carry type 5 (PEM PCK certificate chain)`,
+    );
+  }
+  const pckCertificates = parsePemChain(innerData, malformed);
   return {
     ecdsaSignature,
     attestationKey,
@@ -382,8 +394,47 @@ function parseSignatureData(data: Uint8Array, baseOffset: number): QuoteSignatur
       qeAuthData,
       certificationDataType: innerType,
       certificationData: innerData,
+      pckCertificates,
     },
   };
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END CERTIFICATE-----/y;
+const PEM_SEPARATOR = /[\r\n]*/y;
+
+/**
+ * The certificates of a PEM PCK chain, which must be nothing but PEM certificate blocks
+ * separated by line breaks, optionally ending in NUL bytes (Intel's QE writes a C
+ * string: the real quotes end in `\n\0`). Anything else is unsigned data that a lenient
+ * PEM reader would skip, so it is refused here.
+ */
+function parsePemChain(data: Uint8Array, malformed: (message: string) => QuoteParseError): Uint8Array[] {
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end--;
+  const text = Buffer.from(data.subarray(0, end)).toString("latin1");
+  const certificates: Uint8Array[] = [];
+  let offset = 0;
+  while (offset < text.length) {
+    PEM_BLOCK.lastIndex = offset;
+    const block = PEM_BLOCK.exec(text);
+    if (block === null) {
+      throw new QuoteParseError(
+        "pck-chain-malformed",
+        `the PCK certificate chain has data that is not a PEM certificate at byte ${offset} of ${data.length} (${JSON.stringify(text.slice(offset, offset + 24))})`,
+      );
+    }
+    const base64 = (block[1] ?? "").replace(/[\r\n]/g, "");
+    const der = Buffer.from(base64, "base64");
+    if (der.length === 0 || der.toString("base64") !== base64) {
+      throw new QuoteParseError("pck-chain-malformed", `PEM certificate ${certificates.length + 1} of the PCK certificate chain is not canonical base64`);
+    }
+    certificates.push(new Uint8Array(der));
+    PEM_SEPARATOR.lastIndex = PEM_BLOCK.lastIndex;
+    PEM_SEPARATOR.exec(text);
+    offset = PEM_SEPARATOR.lastIndex;
+  }
+  if (certificates.length === 0) throw malformed("the PCK certificate chain contains no certificate");
+  return certificates;
 }
 
 function hex32(value: number): string {

@@ -1,7 +1,7 @@
 import { getAddress, type Address, type Hex } from "viem";
 
 import type { ChainClient } from "../chain/errors.js";
-import { allImagesPinned, analyzeAppComposeImages, type ServiceImagePinning } from "../compose/index.js";
+import { allImagesPinned, analyzeAppComposeImages, MAX_APP_COMPOSE_BYTES, type ServiceImagePinning } from "../compose/index.js";
 import { describeError } from "../util/errors.js";
 import { toBareHex, toHex } from "../util/hex.js";
 import { checkComposeHash, checkMeasurements, checkMrConfigId, checkReportData, type ReferenceMeasurements, type ReportDataExpectation } from "./bindings.js";
@@ -168,10 +168,13 @@ export async function verifyAttestation(
   // 3. Bindings of the compose hash, and the measurements.
   const appCompose = options.appCompose ?? bundle?.appCompose;
   if (runtime !== undefined && quote !== undefined) {
+    const appComposeBytes = appCompose === undefined ? 0 : Buffer.byteLength(appCompose, "utf8");
     put(
       appCompose === undefined
         ? { id: "compose-hash", status: "fail", detail: "no app-compose to hash: the attestation carries none (supply the exact app-compose.json)" }
-        : checkComposeHash(appCompose, runtime.composeHash),
+        : appComposeBytes > MAX_APP_COMPOSE_BYTES
+          ? { id: "compose-hash", status: "fail", detail: `app_compose is ${appComposeBytes} bytes, more than MAX_APP_COMPOSE_BYTES (${MAX_APP_COMPOSE_BYTES}); refused unread` }
+          : checkComposeHash(appCompose, runtime.composeHash),
     );
     const document = options.mrConfigDocument ?? mrConfigDocumentFromVmConfig(bundle?.vmConfig);
     put(

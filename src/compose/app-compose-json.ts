@@ -1,12 +1,23 @@
 import { AppComposeJsonError } from "./errors.js";
 
 /**
+ * Largest app-compose read. Real ones are a few KB; dstack copies up to 50 MB into a
+ * CVM, but the file reaches a verifier from whoever runs the CVM, so a bound keeps a
+ * hostile one from costing unbounded time and memory. Larger files are refused.
+ */
+export const MAX_APP_COMPOSE_BYTES = 8 * 1024 * 1024;
+
+/**
  * Parses app-compose JSON (text or raw file bytes) into an object. Only for reading
  * fields: never re-serialise the result to hash it (see `hashAppComposeBytes`).
  */
 export function parseAppComposeJson(input: string | Uint8Array, source = "app-compose.json"): Record<string, unknown> {
   if (typeof input !== "string" && !(input instanceof Uint8Array)) {
     throw new AppComposeJsonError(`${source}: expected JSON text or bytes`, { details: `got ${typeof input}` });
+  }
+  const size = typeof input === "string" ? Buffer.byteLength(input, "utf8") : input.length;
+  if (size > MAX_APP_COMPOSE_BYTES) {
+    throw new AppComposeJsonError(`${source}: is ${size} bytes, more than MAX_APP_COMPOSE_BYTES (${MAX_APP_COMPOSE_BYTES})`);
   }
   const text = typeof input === "string" ? input : decodeUtf8(input, source);
   let parsed: unknown;

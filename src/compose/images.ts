@@ -90,7 +90,9 @@ export function classifyService(service: ComposeService): ServiceImagePinning {
     return { service: name, image: null, ...mutable("no image and no build") };
   }
   if (typeof rawImage !== "string") {
-    return { service: name, image: String(rawImage), ...mutable("image is not a string") };
+    // Not String(rawImage): an aliased structure would be expanded in full.
+    const shown = typeof rawImage !== "object" ? String(rawImage) : Array.isArray(rawImage) ? "(a list)" : "(a mapping)";
+    return { service: name, image: shown, ...mutable("image is not a string") };
   }
   const verdict = classifyImageReference(rawImage);
   if (hasBuild) {

@@ -18,7 +18,7 @@ export {
   type KeyProviderKind,
 } from "./build.js";
 export { parseDockerCompose, type ComposeService } from "./compose-yaml.js";
-export { extractDockerComposeFile, parseAppComposeJson } from "./app-compose-json.js";
+export { extractDockerComposeFile, MAX_APP_COMPOSE_BYTES, parseAppComposeJson } from "./app-compose-json.js";
 export {
   allImagesPinned,
   analyzeAppComposeImages,

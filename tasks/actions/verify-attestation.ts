@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -7,16 +7,23 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { createPublicClient, http } from "viem";
 
 import { parseReferenceMeasurements, reportDataSha256Of, type ReportDataExpectation } from "../../src/attestation/bindings.js";
+import { MAX_BUNDLE_BYTES } from "../../src/attestation/bundle.js";
+import { MAX_COLLATERAL_BYTES } from "../../src/attestation/collateral.js";
 import { fetchLiveAttestation, type EndpointStyle } from "../../src/attestation/live.js";
+import { MAX_MR_CONFIG_DOCUMENT_CHARS } from "../../src/attestation/mr-config.js";
 import { renderVerdictHtml } from "../../src/attestation/report-html.js";
 import { formatVerdict } from "../../src/attestation/report-text.js";
 import { verifyAttestation, type QuoteSignatureMode, type VerifyAttestationOptions } from "../../src/attestation/verify.js";
 import type { ChainClient } from "../../src/chain/errors.js";
+import { MAX_APP_COMPOSE_BYTES } from "../../src/compose/index.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { parseHexBytes } from "../../src/util/hex.js";
 import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
+
+/** Reference measurements are a handful of 48-byte values. */
+const MAX_MEASUREMENTS_FILE_BYTES = 1024 * 1024;
 
 interface Args {
   bundle?: string;
@@ -46,14 +53,20 @@ interface Args {
   json: boolean;
 }
 
-async function readText(path: string, flag: string): Promise<string> {
+/** Every file the verifier reads has a size limit, checked before it is read. */
+async function readText(path: string, flag: string, maxBytes: number): Promise<string> {
+  const size = await stat(path).then(
+    (info) => info.size,
+    () => 0, // the read below reports the problem
+  );
+  if (size > maxBytes) throw new InvalidInputError(`${flag}: ${path} is ${size} bytes, more than the ${maxBytes}-byte limit`);
   return readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
     throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`);
   });
 }
 
-async function readJson(path: string, flag: string): Promise<unknown> {
-  const text = await readText(path, flag);
+async function readJson(path: string, flag: string, maxBytes: number): Promise<unknown> {
+  const text = await readText(path, flag, maxBytes);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -108,11 +121,11 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     }
     const options: VerifyAttestationOptions = { onchain: "skip", requireMrConfigIdBinding: args.requireMrConfigId };
     if (now !== undefined) options.now = now;
-    if (args.appCompose !== undefined) options.appCompose = await readText(args.appCompose, "--app-compose");
+    if (args.appCompose !== undefined) options.appCompose = await readText(args.appCompose, "--app-compose", MAX_APP_COMPOSE_BYTES);
     // Read as exact text: MRCONFIGID binds the document's bytes, not its JSON value.
-    if (args.mrConfigDocument !== undefined) options.mrConfigDocument = await readText(args.mrConfigDocument, "--mr-config-document");
+    if (args.mrConfigDocument !== undefined) options.mrConfigDocument = await readText(args.mrConfigDocument, "--mr-config-document", 4 * MAX_MR_CONFIG_DOCUMENT_CHARS);
     if (args.expectedMeasurements !== undefined) {
-      options.expectedMeasurements = parseReferenceMeasurements(await readJson(args.expectedMeasurements, "--expected-measurements"), "--expected-measurements");
+      options.expectedMeasurements = parseReferenceMeasurements(await readJson(args.expectedMeasurements, "--expected-measurements", MAX_MEASUREMENTS_FILE_BYTES), "--expected-measurements");
     }
     let signature: QuoteSignatureMode;
     if (args.skipQuoteSignature) signature = { mode: "skip" };
@@ -121,7 +134,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       signature = {
         mode: "local",
         cacheDir: args.collateralCache ?? join(homedir(), ".cache", "dstack-governance", "collateral"),
-        ...(args.collateral === undefined ? {} : { collateral: await readJson(args.collateral, "--collateral") }),
+        ...(args.collateral === undefined ? {} : { collateral: await readJson(args.collateral, "--collateral", MAX_COLLATERAL_BYTES) }),
         ...(args.pccsUrl === undefined ? {} : { pccsUrl: args.pccsUrl }),
         ...(args.intelPcs ? { provider: "intel" as const } : {}),
         ...(args.acceptTcbStatus === undefined ? {} : { acceptedTcbStatuses: args.acceptTcbStatus.split(",").map((s) => s.trim()).filter(Boolean) }),
@@ -154,7 +167,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     let input: unknown;
     let source: string;
     if (args.bundle !== undefined) {
-      input = await readJson(args.bundle, "--bundle");
+      input = await readJson(args.bundle, "--bundle", MAX_BUNDLE_BYTES);
       source = args.bundle;
     } else {
       // The challenge sent is what the quote must then carry: a fresh random nonce by

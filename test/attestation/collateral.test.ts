@@ -14,6 +14,7 @@ import {
   DEFAULT_PCCS_URL,
   fetchCollateral,
   loadCollateralFile,
+  MAX_COLLATERAL_BYTES,
   parseCollateral,
   PccsRequestError,
   redactUrl,
@@ -236,6 +237,21 @@ describe("collateral: PCCS fetch over loopback", function () {
     await fetchCollateral(generated.quote, options);
     const [file] = await readdir(cacheDir);
     await writeFile(path.join(cacheDir, file!), "{ damaged");
+    const again = await fetchCollateral(generated.quote, options);
+    expect(again.fromCache).to.equal(false);
+    expect(pccs.requests).to.have.length(8);
+  });
+
+  it("refetches over an oversized cache entry without reading it", async function () {
+    const generated = generateTdxQuote({ now: NOW });
+    pccs = await startFakePccs(serveGenerated(generated));
+    const options = { pccsUrl: pccs.url, cacheDir, now: NOW };
+    await fetchCollateral(generated.quote, options);
+    const [file] = await readdir(cacheDir);
+    const entry = path.join(cacheDir, file!);
+    const valid = await readFile(entry, "utf8");
+    // Still a valid, fresh entry, but padded past the bound: not read, refetched.
+    await writeFile(entry, `${valid}${" ".repeat(2 * MAX_COLLATERAL_BYTES)}`);
     const again = await fetchCollateral(generated.quote, options);
     expect(again.fromCache).to.equal(false);
     expect(pccs.requests).to.have.length(8);

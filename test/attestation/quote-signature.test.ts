@@ -12,6 +12,8 @@ import {
   verifyQuoteSignature,
   type QuoteSignatureResult,
 } from "../../src/attestation/quote-signature.js";
+import { parseTdxQuote } from "../../src/attestation/quote.js";
+import { verifyAttestation } from "../../src/attestation/verify.js";
 import { generateTdxQuote } from "../support/tdx-quote-generator.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -107,9 +109,9 @@ describe("verifyQuoteSignature: dcap-qvl sample TDX quote (real hardware)", func
     expectFail(verifyQuoteSignature(flipBit(quote, pckLeafOffset(quote), 1), collateral, { now: JULY_1 }));
   });
 
-  it("fails on a truncated quote with dcap-qvl's reason", function () {
-    expectFail(verifyQuoteSignature(quote.subarray(0, 700), collateral, { now: JULY_1 }), /decode quote/);
-    expectFail(verifyQuoteSignature(new Uint8Array(0), collateral, { now: JULY_1 }), /decode quote/);
+  it("fails on a truncated quote with the parser's reason", function () {
+    expectFail(verifyQuoteSignature(quote.subarray(0, 700), collateral, { now: JULY_1 }), /malformed quote \(signature-data-length\): signature data length field says/);
+    expectFail(verifyQuoteSignature(new Uint8Array(0), collateral, { now: JULY_1 }), /malformed quote \(empty\)/);
   });
 
   it("fails when the signed TCB info is altered", function () {
@@ -283,6 +285,173 @@ describe("verifyQuoteSignature: generated test quotes (test root CA)", function 
   it("fails a quote whose TD attributes enable debug", function () {
     const generated = generateTdxQuote({ now, tdAttributes: "0100001000000000" });
     expectFail(verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.rootCaDer }), /Debug/);
+  });
+});
+
+interface Rewrap {
+  qeAuthData?: Uint8Array;
+  outerType?: number;
+  innerType?: number;
+  pem?: Uint8Array;
+  /** Extra bytes inside the QE report certification data, after the inner certification data. */
+  afterInner?: Uint8Array;
+  /** Extra bytes inside the signature data, after the outer certification data. */
+  afterOuter?: Uint8Array;
+  padding?: Uint8Array;
+}
+
+/**
+ * Rebuilds a quote around its signed region and signatures with the unsigned wrappers
+ * changed, every length field made consistent with what it wraps, so that only the
+ * change under test differs. Written from the layout, independently of the parser.
+ */
+function rewrap(quote: Uint8Array, change: Rewrap): Uint8Array {
+  const parsed = parseTdxQuote(quote);
+  const qe = parsed.signature.qeReportCertification;
+  const u16 = (v: number) => Buffer.from([v & 0xff, v >> 8]);
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    return b;
+  };
+  const pem = Buffer.from(change.pem ?? qe.certificationData);
+  const qeAuthData = change.qeAuthData ?? qe.qeAuthData;
+  const qeCert = Buffer.concat([qe.qeReport, qe.qeReportSignature, u16(qeAuthData.length), qeAuthData, u16(change.innerType ?? 5), u32(pem.length), pem, change.afterInner ?? new Uint8Array()]);
+  const signature = Buffer.concat([
+    parsed.signature.ecdsaSignature,
+    parsed.signature.attestationKey,
+    u16(change.outerType ?? 6),
+    u32(qeCert.length),
+    qeCert,
+    change.afterOuter ?? new Uint8Array(),
+  ]);
+  return new Uint8Array(Buffer.concat([parsed.signedRegion, u32(signature.length), signature, change.padding ?? new Uint8Array(parsed.paddingLength)]));
+}
+
+function pemOf(quote: Uint8Array): string {
+  return Buffer.from(parseTdxQuote(quote).signature.qeReportCertification.certificationData).toString("latin1").replace(/\0+$/, "");
+}
+
+describe("verifyQuoteSignature: unsigned parts of the real quote and collateral", function () {
+  let quote: Uint8Array;
+  let collateral: QuoteCollateral;
+  const check = (q: Uint8Array, c: QuoteCollateral = collateral) => verifyQuoteSignature(q, c, { now: JULY_1 });
+
+  before(function () {
+    if (!existsSync(SAMPLE_QUOTE) || !existsSync(SAMPLE_COLLATERAL)) {
+      console.log(`    skipping: dcap-qvl sample fixtures not found under ${FIXTURES}`);
+      this.skip();
+    }
+    quote = Uint8Array.from(readFileSync(SAMPLE_QUOTE));
+    collateral = JSON.parse(readFileSync(SAMPLE_COLLATERAL, "utf8")) as QuoteCollateral;
+  });
+
+  it("the rebuilt capture is byte-identical and passes, also with its own chain as collateral pck_certificate_chain", function () {
+    expect(Buffer.from(rewrap(quote, {})).equals(Buffer.from(quote))).to.equal(true);
+    expect(check(quote).status).to.equal("pass");
+    const withChain = check(quote, { ...collateral, pck_certificate_chain: pemOf(quote) });
+    expect(withChain.status, withChain.detail).to.equal("pass");
+  });
+
+  it("fails an inner certification data type other than 5 (0x0805), even with the chain supplied as collateral", function () {
+    const forged = rewrap(quote, { innerType: 0x0805 });
+    expectFail(check(forged, { ...collateral, pck_certificate_chain: pemOf(quote) }), /certification-data-type.*type 2053 \(0x0805\)/);
+    expectFail(check(forged), /certification-data-type/);
+  });
+
+  it("fails an outer certification data type other than 6 (dcap-qvl never reads it)", function () {
+    expectFail(check(rewrap(quote, { outerType: 5 })), /signature-data-malformed.*type is 5/);
+    expectFail(check(rewrap(quote, { outerType: 0x0106 })), /signature-data-malformed.*type is 262/);
+  });
+
+  it("fails non-zero bytes after the signature data", function () {
+    expectFail(check(rewrap(quote, { padding: Buffer.from("extra data") })), /trailing-bytes/);
+  });
+
+  it("fails bytes smuggled inside the signature data after the certification data", function () {
+    expectFail(check(rewrap(quote, { afterOuter: Buffer.from("smuggled") })), /signature-data-malformed.*certification data size/);
+  });
+
+  it("fails bytes smuggled inside the QE report certification data after the PCK chain", function () {
+    expectFail(check(rewrap(quote, { afterInner: Buffer.from("smuggled") })), /signature-data-malformed.*inner certification data size/);
+  });
+
+  it("fails text other than PEM certificates inside the PCK chain", function () {
+    const pem = pemOf(quote);
+    const between = pem.replace("-----END CERTIFICATE-----\n", "-----END CERTIFICATE-----\nnot a certificate\n");
+    expectFail(check(rewrap(quote, { pem: Buffer.from(`${between}\0`) })), /pck-chain-malformed.*not a PEM certificate/);
+    expectFail(check(rewrap(quote, { pem: Buffer.from(`${pem}# comment\n\0`) })), /pck-chain-malformed/);
+    expectFail(check(rewrap(quote, { pem: Buffer.from(`${pem}\0\0x`) })), /pck-chain-malformed/);
+  });
+
+  it("fails a PCK chain that is not exactly leaf, PCK CA and Intel's root", function () {
+    const blocks = pemOf(quote).match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? [];
+    expect(blocks.length).to.equal(3);
+    expectFail(check(rewrap(quote, { pem: Buffer.from(`${blocks[0]}${blocks[1]}\0`) })), /has 2 certificate\(s\); expected 3/);
+    expectFail(check(rewrap(quote, { pem: Buffer.from(`${blocks.join("")}${blocks[2]}\0`) })), /has 4 certificate\(s\); expected 3/);
+  });
+
+  it("fails when the collateral's pck_certificate_chain is not the quote's own (no silent preference)", function () {
+    // The quote's own leaf is corrupted; the collateral carries the good chain, which
+    // dcap-qvl alone would verify instead.
+    const corrupted = flipBit(quote, pckLeafOffset(quote), 1);
+    expectFail(check(corrupted, { ...collateral, pck_certificate_chain: pemOf(quote) }), /pck_certificate_chain differs from the quote's own/);
+    const reordered = (pemOf(quote).match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? []).reverse().join("");
+    expectFail(check(quote, { ...collateral, pck_certificate_chain: reordered }), /pck_certificate_chain differs/);
+  });
+
+  it("fails QE auth data that is not the 32 bytes the QE report's hash covers (dcap-qvl 0.3.9 ignores extra bytes)", function () {
+    const auth = parseTdxQuote(quote).signature.qeReportCertification.qeAuthData;
+    expect(auth.length).to.equal(32);
+    expectFail(check(rewrap(quote, { qeAuthData: Buffer.concat([auth, Buffer.from("smuggled")]) })), /QE auth data is 40 bytes; Intel's QE writes 32/);
+    expectFail(check(rewrap(quote, { qeAuthData: new Uint8Array(0) })), /QE auth data is 0 bytes/);
+    const changed = Uint8Array.from(auth);
+    changed[0]! ^= 1;
+    expectFail(check(rewrap(quote, { qeAuthData: changed })), /QE report hash mismatch/);
+  });
+
+  it("the verification pipeline reports a rewrapped quote under quote-signature with the rule broken", async function () {
+    const forged = rewrap(quote, { innerType: 0x0805 });
+    const { verdict } = await verifyAttestation(
+      { quote: Buffer.from(forged).toString("hex"), event_log: "[]" },
+      { now: JULY_1, quoteSignature: { mode: "local", collateral: { ...collateral, pck_certificate_chain: pemOf(quote) } }, onchain: "skip" },
+    );
+    const signature = verdict.checks.find((c) => c.id === "quote-signature");
+    expect(signature?.status).to.equal("fail");
+    expect(signature?.detail).to.match(/unusable quote: .*inner certification data type 2053 \(0x0805\)/);
+  });
+
+  it("still accepts the capture's zero padding, which is unsigned but carries nothing", function () {
+    const longer = rewrap(quote, { padding: new Uint8Array(200) });
+    const result = check(longer);
+    expect(result.status, result.detail).to.equal("pass");
+  });
+});
+
+describe("verifyQuoteSignature: TD report rules beyond dcap-qvl 0.3.9 (generated quotes)", function () {
+  const now = JULY_1;
+  const verifyGenerated = (g: ReturnType<typeof generateTdxQuote>) => verifyQuoteSignature(g.quote, g.collateral, { now, trustedRootCaDer: g.rootCaDer });
+
+  it("fails a non-zero MRSIGNERSEAM (dstack requires Intel's TDX module)", function () {
+    expectFail(verifyGenerated(generateTdxQuote({ now, mrSignerSeam: "01".repeat(48) })), /MRSIGNERSEAM is 0101.*not zero/);
+  });
+
+  it("fails SEAMATTRIBUTES that the TCB info's TDX module does not allow", function () {
+    expectFail(verifyGenerated(generateTdxQuote({ now, seamAttributes: "0000000000000080" })), /SEAMATTRIBUTES 0000000000000080 do not match/);
+  });
+
+  it("fails a QE vendor id that is not Intel's", function () {
+    expectFail(verifyGenerated(generateTdxQuote({ now, qeVendorId: "00".repeat(16) })), /QE vendor id 0{32} is not Intel's/);
+  });
+
+  it("fails a QE report whose REPORTDATA does not end in 32 zero bytes", function () {
+    expectFail(verifyGenerated(generateTdxQuote({ now, qeReportDataTail: `${"00".repeat(31)}01` })), /QE report data bytes 32\.\.63 are 0{62}01, not the zeros Intel's QE writes/);
+  });
+
+  it("keeps dcap-qvl's TD attribute rules: SEPT_VE_DISABLE must be set, no reserved bits", function () {
+    expectFail(verifyGenerated(generateTdxQuote({ now, tdAttributes: "0000000000000000" })), /SEPT_VE_DISABLE is not enabled/);
+    expectFail(verifyGenerated(generateTdxQuote({ now, tdAttributes: "0002001000000000" })), /Reserved bits in TD attributes/);
+    expectFail(verifyGenerated(generateTdxQuote({ now, tdAttributes: "0200001000000000" })), /Debug mode is enabled/);
   });
 });
 

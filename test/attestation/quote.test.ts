@@ -313,6 +313,27 @@ describe("attestation/quote: malformed input is rejected with a reason", functio
     expectParseError(() => parseTdxQuote(withU32(valid, innerSizeAt, 1)), "signature-data-malformed", "inner certification data size");
   });
 
+  it("an inner certification data type other than 5 (PEM PCK chain), e.g. 0x0805", function () {
+    const innerTypeAt = 636 + 134 + 384 + 64 + 2 + 32;
+    expect(new DataView(valid.buffer, valid.byteOffset).getUint16(innerTypeAt, true)).to.equal(5);
+    expectParseError(() => parseTdxQuote(withU16(valid, innerTypeAt, 0x0805)), "certification-data-type", "type 2053 (0x0805)");
+    expectParseError(() => parseTdxQuote(withU16(valid, innerTypeAt, 3)), "certification-data-type", "type 3");
+  });
+
+  it("a PCK chain with anything but PEM certificates, line breaks and trailing NULs", function () {
+    const pemAt = 636 + 134 + 384 + 64 + 2 + 32 + 6;
+    const bytes = Buffer.from(valid);
+    const at = bytes.indexOf("-----END CERTIFICATE-----", pemAt) + 25;
+    expect(bytes[at]).to.equal(0x0a);
+    const junk = Uint8Array.from(bytes);
+    junk[at] = 0x20; // a space where the line break was
+    expectParseError(() => parseTdxQuote(junk), "pck-chain-malformed", "not a PEM certificate");
+    const badBase64 = Uint8Array.from(bytes);
+    badBase64[pemAt + 28] = 0x3d; // "=" at the start of the base64 body
+    expectParseError(() => parseTdxQuote(badBase64), "pck-chain-malformed");
+    expect(parseTdxQuote(valid).signature.qeReportCertification.pckCertificates.map((der) => Buffer.from(der).toString("base64"))).to.deep.equal(["MIIB"]);
+  });
+
   it("input larger than MAX_QUOTE_BYTES", function () {
     expectParseError(() => parseTdxQuote(new Uint8Array(MAX_QUOTE_BYTES + 1)), "too-large");
   });

@@ -141,6 +141,23 @@ describe("image pinning analysis", () => {
       expect(error.code).to.equal("INVALID_COMPOSE_YAML");
     });
 
+    it("finds duplicate keys at any depth and in flow mappings, with their position", () => {
+      const cases: Array<[string, string, string]> = [
+        ["services:\n  a:\n    image: x\n  b:\n    image: y\n  a:\n    image: z\n", "line 6, column 3", '"a"'],
+        ["services:\n  a:\n    image: x@sha256:" + "a".repeat(64) + "\n    image: evil\n", "line 4, column 5", '"image"'],
+        ["services: { a: { image: x }, a: { image: y } }\n", "line 1, column 30", '"a"'],
+        ["services:\n  a:\n    image: x\n    1: one\n    1: two\n", "line 5, column 5", '"1"'],
+      ];
+      for (const [yaml, where, key] of cases) {
+        const error = thrown(() => analyzeComposeImages(yaml, "compose.yaml"));
+        expect(error, yaml).to.be.instanceOf(ComposeYamlError);
+        expect(error.message, yaml).to.equal(`compose.yaml: not valid YAML (${where})`);
+        expect(error.details, `${yaml} ${key}`).to.equal("duplicated mapping key");
+      }
+      // Keys become strings, so 1 and '1' are one key twice (as when Compose decodes them).
+      expect(thrown(() => analyzeComposeImages("services:\n  a:\n    image: x\n    1: one\n    '1': two\n")).code).to.equal("INVALID_COMPOSE_YAML");
+    });
+
     it("throws a typed error when there are no services", () => {
       const cases: Array<[string, RegExp]> = [
         ["version: '3'\n", /`services` is missing/],
@@ -160,16 +177,36 @@ describe("image pinning analysis", () => {
       }
     });
 
-    it("refuses alias bombs instead of exhausting memory", () => {
+    it("an alias bomb costs no memory: aliases are shared, never expanded, even as an image", () => {
       const lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
       for (let i = 0; i < 8; i++) {
         const prev = String.fromCharCode(97 + i);
         const next = String.fromCharCode(98 + i);
         lines.push(`${next}: &${next} [${Array(10).fill(`*${prev}`).join(", ")}]`);
       }
-      lines.push("services:\n  web:\n    image: x");
-      const error = thrown(() => analyzeComposeImages(lines.join("\n")));
+      // 10^9 leaves if expanded.
+      lines.push("services:\n  web:\n    image: x\n  bomb:\n    image: *i\n  merged:\n    <<: {image: y}\n    labels: *i");
+      const results = analyzeComposeImages(lines.join("\n"));
+      expect(results.map((r) => [r.service, r.image, r.reason])).to.deep.equal([
+        ["web", "x", "no tag or digest (defaults to :latest, which can change)"],
+        ["bomb", "(a list)", "image is not a string"],
+        ["merged", "y", "no tag or digest (defaults to :latest, which can change)"],
+      ]);
+    });
+
+    it("sees services named like Object.prototype members (__proto__, constructor)", () => {
+      const yaml = `services:\n  __proto__:\n    image: evil:latest\n  constructor:\n    image: evil\n  web:\n    image: x@sha256:${"a".repeat(64)}\n`;
+      expect(analyzeComposeImages(yaml).map((r) => [r.service, r.status])).to.deep.equal([
+        ["__proto__", "mutable"],
+        ["constructor", "mutable"],
+        ["web", "pinned"],
+      ]);
+    });
+
+    it("refuses a file of several YAML documents", () => {
+      const error = thrown(() => analyzeComposeImages("services:\n  a:\n    image: x\n---\nservices:\n  b:\n    image: y\n", "compose.yaml"));
       expect(error.code).to.equal("INVALID_COMPOSE_YAML");
+      expect(error.message).to.equal("compose.yaml: not valid YAML (it holds 2 documents, a compose file is one)");
     });
   });
 

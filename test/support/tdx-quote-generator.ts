@@ -60,6 +60,14 @@ export interface GenerateTdxQuoteOptions {
   mrOwner?: Bytes;
   mrOwnerConfig?: Bytes;
   mrSeam?: Bytes;
+  /** Default zero (Intel's TDX module). */
+  mrSignerSeam?: Bytes;
+  /** Default zero. */
+  seamAttributes?: Bytes;
+  /** Default Intel's QE vendor id. */
+  qeVendorId?: Bytes;
+  /** QE report REPORTDATA bytes 32..63; default zero, as Intel's QE writes them. */
+  qeReportDataTail?: Bytes;
   /** Default `0000001000000000`: not debug, SEPT_VE_DISABLE set (dcap-qvl requires both). */
   tdAttributes?: Bytes;
   xfam?: Bytes;
@@ -250,14 +258,14 @@ export function generateTdxQuote(options: GenerateTdxQuoteOptions = {}): Generat
     u32(0x81), // TEE type: TDX
     u16(0), // reserved
     u16(0), // reserved
-    INTEL_QE_VENDOR_ID,
+    bytes(options.qeVendorId, 16, "qeVendorId", () => INTEL_QE_VENDOR_ID),
     randomBytes(20), // user data (QE id)
   ]);
   const tdReport = Buffer.concat([
     teeTcbSvn,
     bytes(options.mrSeam, 48, "mrSeam", random(48)),
-    new Uint8Array(48), // MRSIGNERSEAM: zero for the Intel TDX module
-    new Uint8Array(8), // SEAMATTRIBUTES
+    bytes(options.mrSignerSeam, 48, "mrSignerSeam", zeros(48)), // zero for the Intel TDX module
+    bytes(options.seamAttributes, 8, "seamAttributes", zeros(8)),
     bytes(options.tdAttributes, 8, "tdAttributes", hexOf(8, "0000001000000000")),
     bytes(options.xfam, 8, "xfam", hexOf(8, "e718060000000000")),
     report.mrTd,
@@ -272,6 +280,7 @@ export function generateTdxQuote(options: GenerateTdxQuoteOptions = {}): Generat
   const qeAuthData = randomBytes(32);
   const qeReportData = Buffer.alloc(64);
   createHash("sha256").update(attestationKey.rawPublicKey).update(qeAuthData).digest().copy(qeReportData, 0);
+  Buffer.from(bytes(options.qeReportDataTail, 32, "qeReportDataTail", zeros(32))).copy(qeReportData, 32);
   const qeReport = Buffer.concat([
     cpuSvn,
     u32(0), // MISCSELECT

@@ -12,7 +12,7 @@
  */
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -21,6 +21,9 @@ import path from "node:path";
 import hre, { network } from "hardhat";
 import { getAddress, type Address } from "viem";
 
+import { MAX_BUNDLE_BYTES } from "../../src/attestation/bundle.js";
+import { MAX_COLLATERAL_BYTES } from "../../src/attestation/collateral.js";
+import { MAX_APP_COMPOSE_BYTES } from "../../src/compose/index.js";
 import { buildAttestation, type BuiltAttestation } from "../support/attestation-builder.js";
 import { deployAppProxy, deployKmsProxy } from "../support/contracts.js";
 import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
@@ -142,6 +145,25 @@ describe("verify-attestation task: --bundle", function () {
     const missing = await runTask({ bundle, mrConfigDocument: path.join(dir, "absent.json"), skipQuoteSignature: true, skipOnchain: true, json: true });
     expect(missing.exitCode).to.equal(2);
     expect(missing.stdout + missing.stderr).to.include("--mr-config-document");
+  });
+
+  it("files over their size limit are refused before they are read: exit 2 naming the flag and the limit", async function () {
+    const sparse = (name: string, size: number) => {
+      const file = writeFile(name, "");
+      truncateSync(file, size);
+      return file;
+    };
+    const good = writeFile("small.json", JSON.stringify(att.bundle));
+    const cases: Array<[string, Record<string, string | boolean>, RegExp]> = [
+      ["--bundle", { bundle: sparse("huge-bundle.json", MAX_BUNDLE_BYTES + 1) }, /--bundle: .* is 50331649 bytes, more than the 50331648-byte limit/],
+      ["--app-compose", { bundle: good, appCompose: sparse("huge-compose.json", MAX_APP_COMPOSE_BYTES + 1) }, /--app-compose: .* is 8388609 bytes, more than the 8388608-byte limit/],
+      ["--collateral", { bundle: good, collateral: sparse("huge-collateral.json", MAX_COLLATERAL_BYTES + 1) }, /--collateral: .* is 1048577 bytes, more than the 1048576-byte limit/],
+    ];
+    for (const [flag, options, message] of cases) {
+      const run = await runTask({ ...options, skipOnchain: true, json: true });
+      expect(run.exitCode, flag).to.equal(2);
+      expect(`${run.stdout}${run.stderr}`, flag).to.match(message);
+    }
   });
 
   it("--json: exit 0, the documented verdict shape, every check passing (signature skipped: test root)", async function () {
