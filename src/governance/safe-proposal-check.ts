@@ -8,13 +8,21 @@ import { checkProposalIntegrity, proposalTransaction, type SafeProposal } from "
 import { assertMultiSendCallOnly } from "./safe-contracts.js";
 import { readSafe, type SafeInfo } from "./safe-state.js";
 import { getTransactionHashArgs } from "./safe-tx.js";
-import { verifyOwnerSignatures, type OwnerSignature } from "./signatures.js";
+import { safeTxSignedData } from "./contract-signatures.js";
+import { checkSignatures, onChainApprovals, type PendingSignature } from "./signature-check.js";
+import type { OwnerSignature } from "./signatures.js";
 
 export interface CheckedProposal {
   safe: SafeInfo;
-  /** The file's signatures, each verified: recovers to its signer, a current owner. */
+  /** The file's signatures that count, each verified: recovers to (or, for a contract owner, is accepted by) a current owner. */
   signatures: OwnerSignature[];
-  /** Owners who have not signed yet. */
+  /** Safe owners whose own owners are still signing (kept in the file, not counted yet). */
+  pending: PendingSignature[];
+  /** What the file keeps: the counted and the pending signatures, in file order. */
+  kept: OwnerSignature[];
+  /** Owners without a signature in the file who approved the safeTxHash on chain (`approveHash`): they count. */
+  approvals: Address[];
+  /** Owners who have neither signed nor approved yet. */
   missing: Address[];
   /** For a batch: the MultiSendCallOnly release the Safe delegatecalls. */
   multiSendRelease?: string;
@@ -24,8 +32,9 @@ export interface CheckedProposal {
  * Everything `safe-sign` and `safe-execute` check before touching a proposal: the file
  * is consistent with itself (hash and decoded actions), it is for this chain, the Safe
  * computes the same safeTxHash, a delegatecall goes only to a MultiSendCallOnly release
- * (by code hash), the nonce is not used yet (for execution: is the next one), and every
- * signature recovers to a current owner.
+ * (by code hash), the nonce is not used yet (for execution: is the next one), every
+ * signature recovers to (or, for a contract owner, is accepted by) a current owner, and
+ * which other owners approved the hash on chain.
  */
 export async function checkProposal(client: PublicClient, proposal: SafeProposal, where: string, purpose: "sign" | "execute"): Promise<CheckedProposal> {
   checkProposalIntegrity(proposal, where);
@@ -51,7 +60,9 @@ export async function checkProposal(client: PublicClient, proposal: SafeProposal
   if (purpose === "execute" && tx.nonce > safe.nonce) {
     throw new SafeNonceError(`${where}: nonce ${tx.nonce} is not next (Safe ${safe.address} is at nonce ${safe.nonce}): execute the proposals with nonces ${safe.nonce}..${tx.nonce - 1n} first`);
   }
-  const signatures = await verifyOwnerSignatures(proposal.safeTxHash, proposal.signatures, safe.owners);
-  const signed = new Set(signatures.map((entry) => getAddress(entry.signer)));
-  return { safe, signatures, missing: safe.owners.filter((owner) => !signed.has(owner)), ...(multiSendRelease === undefined ? {} : { multiSendRelease }) };
+  const { valid, pending, kept } = await checkSignatures(client, safe, chainId, safeTxSignedData(chainId, safe.address, tx), proposal.signatures);
+  const signed = new Set(valid.map((entry) => getAddress(entry.signer)));
+  const approvals = await onChainApprovals(client, safe.address, proposal.safeTxHash, safe.owners.filter((owner) => !signed.has(owner)));
+  const counted = new Set([...signed, ...approvals]);
+  return { safe, signatures: valid, pending, kept, approvals, missing: safe.owners.filter((owner) => !counted.has(owner)), ...(multiSendRelease === undefined ? {} : { multiSendRelease }) };
 }

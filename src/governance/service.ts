@@ -71,3 +71,14 @@ async function call(options: ServiceOptions, what: string, run: () => Promise<un
     );
   }
 }
+
+/**
+ * A service failure after the signed proposal file was written: the signature is not lost,
+ * and the message says so, keeping the service's reason.
+ */
+export function serviceFailureAfterWrite(error: unknown, file: string): unknown {
+  if (!(error instanceof TransactionServiceError)) return error;
+  return new TransactionServiceError(
+    `${error.message}; the signed proposal was already written to ${file}: the signature is not lost, the other owners can sign that file`,
+  );
+}
