@@ -47,7 +47,7 @@ export const governanceTasks: TaskDefinition[] = [
     str("safe", "The Safe (when the JSON does not name it, e.g. protocol-kit's)"),
     str("out", "Where to write the proposal (default safe-tx-<safeTxHash>.json)"),
     json,
-  ).setAction(() => import("./actions/safe-approve-hash.js")).build(),
+  ).setAction(() => import("./actions/safe-import.js")).build(),
   apply(
     task("safe-execute", "Execute a Safe proposal whose signatures meet the threshold (after checking it again)"),
     proposal,

@@ -86,14 +86,21 @@ describe("governance: posting to a Safe transaction service (loopback stand-in)"
     expect(received[1]!.body).to.deep.equal({ signature: readProposal(file).signatures[1]!.signature });
   });
 
-  it("a refusal by the service is an error with its status; the signed proposal file is still written", async function () {
+  it("a refusal by the service is an error with its status that says the signed proposal file was already written (proposer and co-signer)", async function () {
     refuse = true;
     try {
       const file = dir.file("refused.json");
       const result = await run("add-compose-hash", { app, hash: bytes32("refused"), via: "safe", safe, proposalOut: file, proposeToService: url });
       expectError(result, 1, /the Safe transaction service at http:\/\/127\.0\.0\.1:\d+\/api did not propose the transaction: HTTP 422: .*already executed/);
+      // The message says the signature is not lost: the file was written before the service was asked.
+      expect(result.stderr).to.include(`; the signed proposal was already written to ${file}: the signature is not lost, the other owners can sign that file`);
       expect(existsSync(file)).to.equal(true);
       expect(readProposal(file).signatures).to.have.length(1);
+      // The same for a co-signer's confirmation.
+      const cosigned = await run("safe-sign", { proposal: file, from: accounts[1], proposeToService: url });
+      expectError(cosigned, 1, /did not add the confirmation: HTTP 422/);
+      expect(cosigned.stderr).to.include(`the signed proposal was already written to ${file}`);
+      expect(readProposal(file).signatures).to.have.length(2);
     } finally {
       refuse = false;
     }
