@@ -5,7 +5,7 @@ import { contractAcceptsSignature, safeMessageTypedData, safeTxSignedData } from
 import { InvalidSignatureError, NotSafeOwnerError } from "./errors.js";
 import { proposalTransaction, type SafeProposal } from "./proposal.js";
 import type { CheckedProposal } from "./safe-proposal-check.js";
-import { assertSafeOwner } from "./safe-route.js";
+import { assertSafeOwner, signingFailureReason } from "./safe-route.js";
 import { isSafe, readSafe, type SafeInfo } from "./safe-state.js";
 import { packSignatures, type OwnerSignature } from "./signatures.js";
 
@@ -40,7 +40,7 @@ export async function signAsOwnerSafe(client: PublicClient, signer: SignerClient
   const signed = safeTxSignedData(proposal.chainId, proposal.safe, proposalTransaction(proposal));
   const typed = safeMessageTypedData(proposal.chainId, wanted, signed.data);
   const signature = await signer.signTypedData({ account: signer.account, ...typed }).catch((error: unknown) => {
-    throw new InvalidSignatureError(`the signer ${me} could not sign the message for owner Safe ${wanted}: ${(error as Error).message.split("\n")[0]}`);
+    throw new InvalidSignatureError(`the signer ${me} could not sign the message for owner Safe ${wanted}: ${signingFailureReason(error)}`);
   });
   const recovered = getAddress(await recoverTypedDataAddress({ ...typed, signature }));
   if (recovered !== me) throw new InvalidSignatureError(`the signature made by ${me} recovers to ${recovered}: the signer did not sign the owner Safe's message`);
