@@ -62,36 +62,6 @@ export async function recoverSafeSignature(hash: Hex, signature: Hex): Promise<A
 }
 
 /**
- * Checks that each signature recovers to its stated signer and that signers are distinct
- * current owners. Returns the valid signatures; throws on the first bad one, naming it.
- */
-export async function verifyOwnerSignatures(hash: Hex, signatures: readonly OwnerSignature[], owners: readonly Address[]): Promise<OwnerSignature[]> {
-  const ownerSet = new Set(owners.map((owner) => getAddress(owner)));
-  const seen = new Set<Address>();
-  const valid: OwnerSignature[] = [];
-  for (const [i, entry] of signatures.entries()) {
-    const claimed = getAddress(entry.signer);
-    let recovered: Address;
-    try {
-      recovered = await recoverSafeSignature(hash, entry.signature);
-    } catch (error) {
-      if (error instanceof InvalidSignatureError) throw new InvalidSignatureError(`signature ${i + 1} (by ${claimed}): ${error.message}`);
-      throw new InvalidSignatureError(`signature ${i + 1} (by ${claimed}) is malformed and recovers to no address`);
-    }
-    if (recovered !== claimed) {
-      throw new InvalidSignatureError(
-        `signature ${i + 1} claims to be by ${claimed} but recovers to ${recovered}: it does not sign this proposal's safeTxHash (was the file edited after signing?)`,
-      );
-    }
-    if (!ownerSet.has(claimed)) throw new InvalidSignatureError(`signature ${i + 1} is by ${claimed}, which is not an owner of the Safe`);
-    if (seen.has(claimed)) throw new InvalidSignatureError(`signature ${i + 1} repeats a signature by ${claimed}`);
-    seen.add(claimed);
-    valid.push({ signer: claimed, signature: entry.signature });
-  }
-  return valid;
-}
-
-/**
  * The `signatures` argument of `execTransaction` (and of a Safe owner's `isValidSignature`),
  * as Safe 1.3.0/1.4.1 read it: one 65-byte static entry per signer, sorted by signer
  * address ascending; a contract owner's entry is r = its address, s = the offset of its

@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
-import { buildContractSignature, buildSignatureBytes, calculateSafeMessageHash, EthSafeSignature, preimageSafeTransactionHash } from "@safe-global/protocol-kit";
+import { buildContractSignature, buildSignatureBytes, calculateSafeMessageHash, EthSafeSignature, generatePreValidatedSignature, preimageSafeTransactionHash } from "@safe-global/protocol-kit";
 import { expect } from "chai";
 import { getAddress, keccak256, zeroAddress, type Address, type Hex } from "viem";
 
@@ -154,6 +154,7 @@ describe("governance: Safe owners that are contracts, and on-chain approvals", f
     const b = getAddress("0x00000000000000000000000000000000000000bb");
     const approval = approvedHashSignature(b);
     expect(approval.signature).to.equal(`0x${"0".repeat(24)}${b.slice(2)}${"0".repeat(64)}01`);
+    expect(approval.signature).to.equal(generatePreValidatedSignature(b).data);
     const packed = packSignatures([approval, { signer: a, kind: "contract", signature: "0x1234" }]);
     expect(packed).to.equal(buildSignatureBytes([new EthSafeSignature(a, "0x1234", true), new EthSafeSignature(b, approval.signature)]));
     expect(unpackSignatures(packed)).to.deep.equal([
