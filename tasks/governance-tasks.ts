@@ -33,11 +33,9 @@ export const governanceTasks: TaskDefinition[] = [
     json,
   ).setAction(() => import("./actions/safe-sign.js")).build(),
   apply(
-    task("safe-approve-hash", "Approve a Safe proposal's safeTxHash on chain (approveHash) from an owner: for owners that cannot sign the file (hardware, contract wallets)"),
+    task("safe-approve-hash", "Approve a Safe proposal's safeTxHash on chain (approveHash) from an owner that cannot sign the file (hardware, contract wallets); --via safe --safe OWNER_SAFE: an owner Safe approves through its own proposal"),
     proposal,
-    dryRun,
-    from,
-    json,
+    sendingDirectOrSafe,
   ).setAction(() => import("./actions/safe-approve-hash.js")).build(),
   apply(
     task("safe-import", "Import a Safe transaction made elsewhere (Safe{Wallet}, protocol-kit, a transaction service) as a proposal file, checking its hash and signatures"),

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 import { buildContractSignature, buildSignatureBytes, calculateSafeMessageHash, EthSafeSignature, generatePreValidatedSignature, preimageSafeTransactionHash } from "@safe-global/protocol-kit";
 import { expect } from "chai";
-import { getAddress, keccak256, zeroAddress, type Address, type Hex } from "viem";
+import { encodeFunctionData, getAddress, keccak256, zeroAddress, type Address, type Hex } from "viem";
 
 import { safeAbi } from "../../src/governance/abi/safe.js";
 import { safeMessageSignedData, safeMessageTypedData, safeTxSignedData } from "../../src/governance/contract-signatures.js";
@@ -146,6 +146,34 @@ describe("governance: Safe owners that are contracts, and on-chain approvals", f
     const executed = await run("safe-execute", { proposal: file, from: accounts[6], json: true });
     expect(executed.exitCode, executed.stdout + executed.stderr).to.equal(0);
     expect(executed.json.approvedOnChain).to.deep.equal([accounts[5]]);
+    expect(await composeHashAllowed(app, hash)).to.equal(true);
+  });
+
+  it("an owner Safe approves on chain through its own proposal (safe-approve-hash --via safe), as Safe{Wallet} does for nested Safes", async function () {
+    const inner = await freshSafe(safeContracts, [accounts[3]!, accounts[4]!], 1);
+    const outer = await freshSafe(safeContracts, [inner, accounts[0]!], 2);
+    const app = (await freshApp({ owner: outer })).address;
+    const hash = bytes32("nested-approve");
+    const file = dir.file("outer.json");
+    expect((await run("add-compose-hash", { app, hash, via: "safe", safe: outer, proposalOut: file })).exitCode).to.equal(0);
+    const innerFile = dir.file("inner-approve.json");
+    const mark = await chainMark();
+    const proposed = await run("safe-approve-hash", { proposal: file, via: "safe", safe: inner, from: accounts[3], proposalOut: innerFile, json: true });
+    expect(proposed.exitCode, proposed.stdout + proposed.stderr).to.equal(0);
+    expect(proposed.json).to.include({ proposed: true, approver: inner, safe: inner });
+    await expectNothingSent(mark);
+    const innerProposal = readProposal(innerFile);
+    const outerHash = readProposal(file).safeTxHash;
+    expect(innerProposal).to.include({ safe: inner, to: outer });
+    expect(innerProposal.data).to.equal(encodeFunctionData({ abi: safeAbi, functionName: "approveHash", args: [outerHash] }));
+    // The Safe that approves must be an owner.
+    const stranger = await freshSafe(safeContracts, [accounts[3]!], 1);
+    expectError(await run("safe-approve-hash", { proposal: file, via: "safe", safe: stranger, from: accounts[3] }), 1, new RegExp(`signer ${stranger} is not an owner of Safe ${outer}`));
+
+    expect((await run("safe-execute", { proposal: innerFile })).exitCode).to.equal(0);
+    const executed = await run("safe-execute", { proposal: file, json: true });
+    expect(executed.exitCode, executed.stdout + executed.stderr).to.equal(0);
+    expect(executed.json.approvedOnChain).to.deep.equal([inner]);
     expect(await composeHashAllowed(app, hash)).to.equal(true);
   });
 
