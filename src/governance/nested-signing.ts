@@ -1,4 +1,4 @@
-import { getAddress, recoverTypedDataAddress, type Address, type PublicClient } from "viem";
+import { getAddress, recoverTypedDataAddress, zeroAddress, type Address, type PublicClient } from "viem";
 
 import type { SignerClient } from "../manage/send-direct.js";
 import { contractAcceptsSignature, safeMessageTypedData, safeTxSignedData } from "./contract-signatures.js";
@@ -33,6 +33,12 @@ export async function signAsOwnerSafe(client: PublicClient, signer: SignerClient
   }
   const ownerSafe = await readSafe(client, wanted, "--owner-safe");
   assertSafeOwner(ownerSafe, me, "sign for it");
+  // Safe answers isValidSignature only through its fallback handler: without one, a signature would never count.
+  if (ownerSafe.fallbackHandler === zeroAddress) {
+    throw new InvalidSignatureError(
+      `owner Safe ${wanted} has no fallback handler, so it cannot answer isValidSignature and its owners' signatures would never count; approve on chain instead: \`npx hardhat safe-approve-hash --proposal FILE --via safe --safe ${wanted}\``,
+    );
+  }
   const existing = checked.kept.find((entry) => entry.signer === wanted);
   if (existing !== undefined && existing.kind !== "contract") throw new InvalidSignatureError(`--owner-safe: the file holds an EOA signature for ${wanted}, which is a contract`);
   const inner = existing?.ownerSignatures ?? [];

@@ -13,7 +13,8 @@ import { encodeFunctionData, getAddress, keccak256, zeroAddress, type Address, t
 
 import { safeAbi } from "../../src/governance/abi/safe.js";
 import { safeMessageSignedData, safeMessageTypedData, safeTxSignedData } from "../../src/governance/contract-signatures.js";
-import { proposalTransaction } from "../../src/governance/proposal.js";
+import { buildProposal, proposalTransaction, serializeProposal } from "../../src/governance/proposal.js";
+import { safeTransaction, safeTxTypedData } from "../../src/governance/safe-tx.js";
 import { approvedHashSignature, packSignatures, unpackSignatures } from "../../src/governance/signatures.js";
 import { bytes32, chain, chainMark, composeHashAllowed, expectError, expectNothingSent, freshApp, freshSafe, readProposal, run, safeContractsFile, suiteWorkDir } from "./fixture.js";
 
@@ -177,6 +178,30 @@ describe("governance: Safe owners that are contracts, and on-chain approvals", f
     expect(await composeHashAllowed(app, hash)).to.equal(true);
   });
 
+  it("an owner Safe without a fallback handler cannot sign (it cannot answer isValidSignature): told to approve on chain instead", async function () {
+    const inner = await freshSafe(safeContracts, [accounts[3]!], 1);
+    const outer = await freshSafe(safeContracts, [inner, accounts[0]!], 2);
+    // The inner Safe removes its fallback handler (a Safe transaction signed by its only owner).
+    const { connection } = await chain();
+    const wallet = await connection.viem.getWalletClient(accounts[3]!);
+    const tx = safeTransaction({ to: inner, value: 0n, data: encodeFunctionData({ abi: safeAbi, functionName: "setFallbackHandler", args: [zeroAddress] }), operation: 0 }, 0n);
+    const signature = await wallet.signTypedData({ account: wallet.account, ...safeTxTypedData(31337, inner, tx) });
+    const removal = dir.file("no-handler.json");
+    writeFileSync(removal, serializeProposal({ ...buildProposal({ chainId: 31337, safe: inner, tx, summaries: [], proposedBy: accounts[3]! }), signatures: [{ signer: accounts[3]!, signature }] }));
+    expect((await run("safe-execute", { proposal: removal })).exitCode).to.equal(0);
+
+    const app = (await freshApp({ owner: outer })).address;
+    const file = dir.file("no-handler-outer.json");
+    expect((await run("add-compose-hash", { app, hash: bytes32("no-handler"), via: "safe", safe: outer, proposalOut: file })).exitCode).to.equal(0);
+    const before = readFileSync(file, "utf8");
+    expectError(
+      await run("safe-sign", { proposal: file, from: accounts[3], ownerSafe: inner }),
+      1,
+      new RegExp(`owner Safe ${inner} has no fallback handler, so it cannot answer isValidSignature .* safe-approve-hash --proposal FILE --via safe --safe ${inner}`),
+    );
+    expect(readFileSync(file, "utf8")).to.equal(before);
+  });
+
   it("packing: an approval is r = owner, v = 1; contract entries follow the static part at their offsets; unpacking inverts it", function () {
     const a = getAddress("0x00000000000000000000000000000000000000aa");
     const b = getAddress("0x00000000000000000000000000000000000000bb");
@@ -190,6 +215,11 @@ describe("governance: Safe owners that are contracts, and on-chain approvals", f
       { kind: "approvedHash", signer: b },
     ]);
     expect(() => unpackSignatures(`${packed.slice(0, -4)}` as Hex)).to.throw(/cut short/);
+    // A contract entry whose offset points into the static part, or whose r is not an address: refused.
+    const inside = `0x${"0".repeat(24)}${a.slice(2)}${"0".repeat(62)}20${"00"}${"0".repeat(64)}` as Hex;
+    expect(() => unpackSignatures(inside, 1)).to.throw(/points outside the signatures \(offset 32\)/);
+    expect(() => unpackSignatures(`0x${"f".repeat(64)}${"0".repeat(64)}01` as Hex, 1)).to.throw(/does not carry an address in r/);
+    expect(() => unpackSignatures("0x1234" as Hex, 1)).to.throw(/signature 1 is cut short/);
   });
 });
 
