@@ -9,7 +9,8 @@ import { recoverSafeSignature, unpackSignatures, type OwnerSignature } from "./s
 /**
  * Safe transactions made elsewhere, brought in as proposal files: a transaction service's
  * answer (`GET /v2/multisig-transactions/<safeTxHash>/`, which is also what Safe{Wallet}
- * shows and stores) or protocol-kit's `SafeTransaction` as JSON (`{ data, signatures }`,
+ * shows and stores), Safe{Wallet}'s own view of it (the client gateway's transaction details:
+ * `txData`, `detailedExecutionInfo`) or protocol-kit's `SafeTransaction` as JSON (`{ data, signatures }`,
  * the signatures as a list or object of `{ signer, data, isContractSignature }`, or packed
  * in `encodedSignatures`). Nothing in the input is trusted: the fields are parsed
  * strictly, the safeTxHash is recomputed (and must equal the one given), and each
@@ -31,7 +32,7 @@ export interface ExternalTransaction {
 /** Parses a service answer or protocol-kit JSON. Every malformed field is an `InvalidInputError` naming it. */
 export function parseExternalTransaction(value: unknown, source: string): ExternalTransaction {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidInputError(`${source}: expected a JSON object (a transaction service answer or a protocol-kit SafeTransaction)`);
-  const object = value as Record<string, unknown>;
+  const object = fromClientGateway(value as Record<string, unknown>, source);
   // protocol-kit nests the SafeTx fields under `data`; a service answer has them at the top level.
   const kit = typeof object.data === "object" && object.data !== null && !Array.isArray(object.data);
   const fields = (kit ? object.data : object) as Record<string, unknown>;
@@ -74,6 +75,38 @@ export function parseExternalTransaction(value: unknown, source: string): Extern
     }
   }
   return parsed;
+}
+
+/**
+ * Safe{Wallet}'s transaction details (the client gateway's `/v1/chains/<id>/transactions/<id>`:
+ * `safeAddress`, `txData` with `hexData` and `to.value`, `detailedExecutionInfo` with the
+ * gas fields, nonce, safeTxHash and `confirmations: [{ signer: { value }, signature }]`) as
+ * the transaction service's shape; any other object is returned as it is.
+ */
+function fromClientGateway(object: Record<string, unknown>, source: string): Record<string, unknown> {
+  const txData = object.txData;
+  const info = object.detailedExecutionInfo;
+  if (typeof txData !== "object" || txData === null || typeof info !== "object" || info === null) return object;
+  const t = txData as Record<string, unknown>;
+  const d = info as Record<string, unknown>;
+  if (d.type !== undefined && d.type !== "MULTISIG") throw new InvalidInputError(`${source}: not a multisig transaction (detailedExecutionInfo.type is ${JSON.stringify(d.type)})`);
+  const value = (entry: unknown) => (typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>).value : entry);
+  const confirmations = Array.isArray(d.confirmations) ? d.confirmations.map((c) => (typeof c === "object" && c !== null ? { owner: value((c as Record<string, unknown>).signer), signature: (c as Record<string, unknown>).signature } : c)) : d.confirmations;
+  return {
+    safe: object.safeAddress,
+    to: value(t.to),
+    value: t.value,
+    data: t.hexData,
+    operation: t.operation,
+    safeTxGas: d.safeTxGas,
+    baseGas: d.baseGas,
+    gasPrice: d.gasPrice,
+    gasToken: d.gasToken,
+    refundReceiver: value(d.refundReceiver),
+    nonce: d.nonce,
+    safeTxHash: d.safeTxHash,
+    confirmations,
+  };
 }
 
 /** A 65-byte entry whose signer is stated: EOA, or a pre-approved hash (v = 1). */

@@ -117,6 +117,42 @@ describe("governance: importing Safe transactions (protocol-kit JSON, a transact
     expect(await composeHashAllowed(app, hash)).to.equal(true);
   });
 
+  it("Safe{Wallet}'s transaction details (client gateway JSON) are imported, co-signed and executed", async function () {
+    const hash = bytes32("wallet-import");
+    const { signed, safeTxHash } = await kitTransaction(accounts[2]!, hash);
+    const d = signed.data;
+    const json = dir.file("wallet.json");
+    writeFileSync(
+      json,
+      JSON.stringify({
+        safeAddress: safe,
+        txId: `multisig_${safe}_${safeTxHash}`,
+        txStatus: "AWAITING_CONFIRMATIONS",
+        txData: { hexData: d.data, to: { value: d.to, name: null }, value: d.value, operation: d.operation },
+        detailedExecutionInfo: {
+          type: "MULTISIG",
+          nonce: d.nonce,
+          safeTxGas: d.safeTxGas,
+          baseGas: d.baseGas,
+          gasPrice: d.gasPrice,
+          gasToken: d.gasToken,
+          refundReceiver: { value: d.refundReceiver },
+          safeTxHash,
+          confirmationsRequired: 2,
+          confirmations: [{ signer: { value: accounts[2] }, signature: signed.encodedSignatures(), submittedAt: 1 }],
+        },
+      }),
+    );
+    const out = dir.file("wallet-proposal.json");
+    const imported = await run("safe-import", { file: json, out, json: true });
+    expect(imported.exitCode, imported.stdout + imported.stderr).to.equal(0);
+    expect(imported.json).to.include({ safe, safeTxHash });
+    expect(imported.json.signatures).to.deep.equal([accounts[2]]);
+    expect((await run("safe-sign", { proposal: out, from: accounts[0] })).exitCode).to.equal(0);
+    expect((await run("safe-execute", { proposal: out })).exitCode).to.equal(0);
+    expect(await composeHashAllowed(app, hash)).to.equal(true);
+  });
+
   it("a contract owner's signature from protocol-kit (a Safe owned by a Safe) is imported and counts", async function () {
     const inner = await freshSafe(safeContracts, [accounts[3]!, accounts[4]!], 1);
     const outer = await freshSafe(safeContracts, [inner, accounts[0]!], 2);
