@@ -4,7 +4,7 @@ import { InvalidInputError } from "../util/errors.js";
 import { InvalidSignatureError, ProposalMismatchError } from "./errors.js";
 import { buildProposal, type SafeProposal } from "./proposal.js";
 import { safeTxHash, type SafeTransaction } from "./safe-tx.js";
-import { recoverSafeSignature, unpackSignatures, type OwnerSignature } from "./signatures.js";
+import { approvedHashSignature, packSignatures, recoverSafeSignature, unpackSignatures, type OwnerSignature } from "./signatures.js";
 
 /**
  * Safe transactions made elsewhere, brought in as proposal files: a transaction service's
@@ -124,6 +124,12 @@ function addPacked(parsed: ExternalTransaction, packed: Hex, owner: Address | un
     entries = unpackSignatures(packed, owner === undefined ? undefined : 1);
   } catch (error) {
     throw new InvalidSignatureError(`${name}: ${(error as Error).message}`);
+  }
+  if (owner !== undefined) {
+    // One confirmation is one signature in Safe's encoding, nothing more.
+    const [entry] = entries;
+    const rebuilt = entry === undefined ? "0x" : entry.kind === "eoa" ? entry.signature : packSignatures([entry.kind === "approvedHash" ? approvedHashSignature(entry.signer) : { signer: entry.signer, signature: entry.signature, kind: "contract" }]);
+    if (rebuilt.toLowerCase() !== packed.toLowerCase()) throw new InvalidSignatureError(`${name} is not one signature in Safe's encoding (${(packed.length - 2) / 2} bytes)`);
   }
   for (const entry of entries) {
     if (entry.kind === "eoa") {

@@ -197,6 +197,9 @@ describe("governance: importing Safe transactions (protocol-kit JSON, a transact
     const evil = encodeFunctionData({ abi: dstackAppAbi, functionName: "addComposeHash", args: [bytes32("evil")] });
     answers.set(safeTxHash.toLowerCase(), { safe, ...signed.data, data: evil, nonce: String(signed.data.nonce), safeTxHash, confirmations: [] });
     expectError(await run("safe-import", { service: url, safeTxHash, out }), 1, /--service http:\/\/127\.0\.0\.1:\d+\/api states safeTxHash .* but the transaction's fields hash to/);
+    // A confirmation with bytes beyond its one signature.
+    answers.set(safeTxHash.toLowerCase(), { safe, ...signed.data, nonce: String(signed.data.nonce), safeTxHash, confirmations: [{ owner: accounts[1], signature: `${signed.encodedSignatures()}00` }] });
+    expectError(await run("safe-import", { service: url, safeTxHash, out }), 1, /confirmation 1 is not one signature in Safe's encoding \(66 bytes\)/);
     // A signature by someone who is not an owner.
     const stranger = await kitTransaction(accounts[7]!, hash).catch((error: Error) => error);
     expect(stranger).to.be.instanceOf(Error); // protocol-kit itself refuses a non-owner signer…
