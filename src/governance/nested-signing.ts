@@ -28,17 +28,7 @@ export interface OwnerSafeSignature {
 export async function signAsOwnerSafe(client: PublicClient, signer: SignerClient, proposal: SafeProposal, checked: CheckedProposal, ownerSafeAddress: Address): Promise<OwnerSafeSignature> {
   const me = getAddress(signer.account.address);
   const wanted = getAddress(ownerSafeAddress);
-  if (!checked.safe.owners.includes(wanted)) {
-    throw new NotSafeOwnerError(`--owner-safe: ${wanted} is not an owner of Safe ${checked.safe.address} (owners: ${checked.safe.owners.join(", ")})`);
-  }
-  const ownerSafe = await readSafe(client, wanted, "--owner-safe");
-  assertSafeOwner(ownerSafe, me, "sign for it");
-  // Safe answers isValidSignature only through its fallback handler: without one, a signature would never count.
-  if (ownerSafe.fallbackHandler === zeroAddress) {
-    throw new InvalidSignatureError(
-      `owner Safe ${wanted} has no fallback handler, so it cannot answer isValidSignature and its owners' signatures would never count; approve on chain instead: \`npx hardhat safe-approve-hash --proposal FILE --via safe --safe ${wanted}\``,
-    );
-  }
+  const ownerSafe = await readOwnerSafe(client, checked, wanted, me);
   const existing = checked.kept.find((entry) => entry.signer === wanted);
   if (existing !== undefined && existing.kind !== "contract") throw new InvalidSignatureError(`--owner-safe: the file holds an EOA signature for ${wanted}, which is a contract`);
   const inner = existing?.ownerSignatures ?? [];
@@ -57,6 +47,27 @@ export async function signAsOwnerSafe(client: PublicClient, signer: SignerClient
     throw new InvalidSignatureError(`owner Safe ${wanted} does not accept its owners' signatures (${answer.reason}); nothing written`);
   }
   return { entry, ownerSafe, complete: answer.ok };
+}
+
+/**
+ * Checks that `ownerSafe` is an owner of the proposal's Safe, that `signer` is one of its
+ * owners, and that it can answer `isValidSignature` (a fallback handler is set); returns it.
+ */
+export async function readOwnerSafe(client: PublicClient, checked: CheckedProposal, ownerSafe: Address, signer: Address): Promise<SafeInfo> {
+  const wanted = getAddress(ownerSafe);
+  const me = getAddress(signer);
+  if (!checked.safe.owners.includes(wanted)) {
+    throw new NotSafeOwnerError(`--owner-safe: ${wanted} is not an owner of Safe ${checked.safe.address} (owners: ${checked.safe.owners.join(", ")})`);
+  }
+  const info = await readSafe(client, wanted, "--owner-safe");
+  assertSafeOwner(info, me, "sign for it");
+  // Safe answers isValidSignature only through its fallback handler: without one, a signature would never count.
+  if (info.fallbackHandler === zeroAddress) {
+    throw new InvalidSignatureError(
+      `owner Safe ${wanted} has no fallback handler, so it cannot answer isValidSignature and its owners' signatures would never count; approve on chain instead: \`npx hardhat safe-approve-hash --proposal FILE --via safe --safe ${wanted}\``,
+    );
+  }
+  return info;
 }
 
 /** The owners of `safe` that are Safes with `account` among their owners (where `--owner-safe` applies). */

@@ -7,7 +7,7 @@ import type { OwnerSignature } from "../../src/governance/signatures.js";
 import { networkFlag, proposalLines, signatureLines } from "../../src/governance/report.js";
 import { parseServiceUrl } from "../../src/governance/route.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
-import { ownerSafesOf, signAsOwnerSafe } from "../../src/governance/nested-signing.js";
+import { ownerSafesOf, readOwnerSafe, signAsOwnerSafe } from "../../src/governance/nested-signing.js";
 import { assertSafeOwner, signProposal } from "../../src/governance/safe-route.js";
 import { confirmOnService, serviceFailureAfterWrite } from "../../src/governance/service.js";
 import { countedSigners } from "../../src/governance/safe-execute.js";
@@ -66,6 +66,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       }
     }
     if (ownerSafe === undefined) assertSafeOwner(checked.safe, me, "sign");
+    else await readOwnerSafe(publicClient, checked, ownerSafe, me);
     if (args.dryRun) {
       return {
         ok: true,

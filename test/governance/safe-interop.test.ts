@@ -85,6 +85,9 @@ describe("governance: Safe owners that are contracts, and on-chain approvals", f
     const first = await run("safe-sign", { proposal: file, from: accounts[3], ownerSafe: inner, json: true });
     expect(first.json, first.stdout).to.include({ signed: true, ownerSafeComplete: false, thresholdMet: false });
     const text = await run("safe-sign", { proposal: file, from: accounts[4], ownerSafe: inner, dryRun: true });
+    // --owner-safe is checked on a dry run too: the signer must own the owner Safe, which must own the Safe.
+    expectError(await run("safe-sign", { proposal: file, from: accounts[7], ownerSafe: inner, dryRun: true }), 1, new RegExp(`signer ${accounts[7]} is not an owner of Safe ${inner}`));
+    expectError(await run("safe-sign", { proposal: file, from: accounts[3], ownerSafe: accounts[5], dryRun: true }), 1, new RegExp(`--owner-safe: ${accounts[5]} is not an owner of Safe ${outer}`));
     expect(text.stdout).to.include(`owner Safe ${inner}: 1 of its 2 owner signatures so far (not counted yet)`);
     expectError(await run("safe-execute", { proposal: file }), 1, new RegExp(`1 more needed from ${inner} \\(a Safe: 1 of its 2 owner signatures\\)`));
     expectError(await run("safe-sign", { proposal: file, from: accounts[3], ownerSafe: inner }), 1, new RegExp(`${accounts[3]} has already signed for owner Safe ${inner}`));
