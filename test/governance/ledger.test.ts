@@ -25,6 +25,27 @@ describe("governance: a Ledger signer (hardhat-ledger), without a device", funct
   const dir = tempDir("dstack-gov-ledger-");
   after(() => dir.cleanup());
 
+  it("LEDGER_ACCOUNTS: the live networks sign with those Ledger accounts, and no DEPLOYER_PRIVATE_KEY is asked for", async function () {
+    const saved = process.env.LEDGER_ACCOUNTS;
+    process.env.LEDGER_ACCOUNTS = ` ${LEDGER.toLowerCase()} `;
+    try {
+      // A fresh evaluation of the config (the query string makes it a new module).
+      const { default: config } = (await import(`../../hardhat.config.js?ledger=${Date.now()}`)) as { default: { networks: Record<string, { accounts?: unknown; ledgerAccounts?: unknown }> } };
+      for (const name of ["sepolia", "base", "mainnet"]) {
+        expect(config.networks[name]!.ledgerAccounts, name).to.deep.equal([LEDGER.toLowerCase()]);
+        expect(config.networks[name]!.accounts, name).to.deep.equal([]);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.LEDGER_ACCOUNTS;
+      else process.env.LEDGER_ACCOUNTS = saved;
+    }
+    // Without it (as the test run's own configuration was loaded, unless it was set): the keystore key.
+    if (saved === undefined) {
+      const { default: usual } = await import("../../hardhat.config.js");
+      expect((usual.networks!.sepolia as { ledgerAccounts?: unknown }).ledgerAccounts).to.equal(undefined);
+    }
+  });
+
   it("a configured Ledger account is offered by the network; safe-sign --from it asks the Ledger, and with none connected fails in one line, writing nothing", async function () {
     const messages: string[] = [];
     // Records what the Ledger plugin says, and gives up where it would wait for a device.
