@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 
 import hardhatIgnitionViem from "@nomicfoundation/hardhat-ignition-viem";
 import hardhatKeystore from "@nomicfoundation/hardhat-keystore";
+import hardhatLedger from "@nomicfoundation/hardhat-ledger";
 import hardhatMocha from "@nomicfoundation/hardhat-mocha";
 import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
 import hardhatVerify from "@nomicfoundation/hardhat-verify";
@@ -19,6 +20,15 @@ const require = createRequire(import.meta.url);
 const SOLC_VERSION = "0.8.28";
 const soljsonPath = require.resolve("solc/soljson.js");
 
+// Signers with a Ledger: LEDGER_ACCOUNTS lists their addresses (public, comma-separated).
+// On the live networks those accounts then sign (EIP-712 on the device, through
+// @nomicfoundation/hardhat-ledger) instead of a DEPLOYER_PRIVATE_KEY, which is not asked for.
+const ledgerAccounts = (process.env.LEDGER_ACCOUNTS ?? "")
+  .split(",")
+  .map((address) => address.trim())
+  .filter((address) => address !== "") as Array<`0x${string}`>;
+const liveAccounts = () => (ledgerAccounts.length > 0 ? { accounts: [], ledgerAccounts } : { accounts: [configVariable("DEPLOYER_PRIVATE_KEY")] });
+
 export default defineConfig({
   plugins: [
     hardhatViem,
@@ -27,6 +37,7 @@ export default defineConfig({
     hardhatNetworkHelpers,
     hardhatIgnitionViem,
     hardhatKeystore,
+    hardhatLedger,
     hardhatVerify,
     forkSnapshot,
   ],
@@ -79,21 +90,21 @@ export default defineConfig({
       chainType: "l1",
       chainId: 11155111,
       url: configVariable("SEPOLIA_RPC_URL"),
-      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+      ...liveAccounts(),
     },
     base: {
       type: "http",
       chainType: "op",
       chainId: 8453,
       url: configVariable("BASE_RPC_URL"),
-      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+      ...liveAccounts(),
     },
     mainnet: {
       type: "http",
       chainType: "l1",
       chainId: 1,
       url: configVariable("MAINNET_RPC_URL"),
-      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+      ...liveAccounts(),
     },
   },
 });

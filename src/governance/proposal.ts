@@ -10,7 +10,7 @@ import { clampSummaries, parseSummaries } from "./free-text.js";
 import { JsonFields } from "./json-fields.js";
 import { decodeMultiSendCall, isMultiSendCall } from "./multisend.js";
 import { safeTxHash, type SafeTransaction } from "./safe-tx.js";
-import type { OwnerSignature } from "./signatures.js";
+import { parseOwnerSignature, type OwnerSignature } from "./signatures.js";
 import { operationId, scheduledOperation, serializeOperation, type SerializedOperation, type TimelockOperation } from "./timelock-operation.js";
 
 export const PROPOSAL_FORMAT = "dstack-governance/safe-proposal";
@@ -118,10 +118,7 @@ export function parseProposal(text: string, where: string): SafeProposal {
   if (f.raw("version") !== 1) throw new InvalidInputError(`${where}: unsupported proposal version ${JSON.stringify(f.raw("version"))}`);
   const operation = f.integer("operation");
   if (operation !== 0 && operation !== 1) throw new InvalidInputError(`${where}: field "operation" must be 0 (call) or 1 (delegatecall)`);
-  const signatures = f.array("signatures").map((entry, i) => {
-    const s = JsonFields.of(entry, `${where} signature ${i + 1}`);
-    return { signer: s.address("signer"), signature: s.hex("signature") };
-  });
+  const signatures = f.array("signatures").map((entry, i) => parseOwnerSignature(entry, `${where} signature ${i + 1}`));
   const actions = f.array("actions");
   const summaries = parseSummaries(f.array("summaries"), where);
   const createdAt = f.string("createdAt");

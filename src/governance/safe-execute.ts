@@ -12,7 +12,7 @@ import { proposalTransaction, type SafeProposal } from "./proposal.js";
 import type { CheckedProposal } from "./safe-proposal-check.js";
 import { encodeExecTransaction } from "./safe-tx.js";
 import { sendChecked } from "./deploy.js";
-import { packSignatures } from "./signatures.js";
+import { approvedHashSignature, packSignatures } from "./signatures.js";
 import { simulateAs } from "./simulate.js";
 
 export interface ExecutedProposal {
@@ -23,20 +23,32 @@ export interface ExecutedProposal {
   events: Array<{ address: Address; event: string }>;
 }
 
-/** Throws `ThresholdNotMetError` (naming who signed and who still can) unless enough owners signed. */
+/** Who counts towards the threshold: owners with a valid signature in the file, then owners who approved on chain. */
+export function countedSigners(checked: CheckedProposal): Address[] {
+  return [...checked.signatures.map((entry) => entry.signer), ...checked.approvals];
+}
+
+/** Throws `ThresholdNotMetError` (naming who signed and who still can, and how) unless enough owners signed or approved. */
 export function assertThreshold(checked: CheckedProposal, where: string): void {
-  const have = BigInt(checked.signatures.length);
+  const signed = countedSigners(checked);
+  const have = BigInt(signed.length);
   if (have >= checked.safe.threshold) return;
-  const signed = checked.signatures.map((entry) => entry.signer);
+  const pending = checked.pending.map((entry) => `${entry.signer} (a Safe: ${entry.have} of its ${entry.need} owner signatures)`);
   throw new ThresholdNotMetError(
     `${where}: threshold not met: ${have} of the ${checked.safe.threshold} required signatures of Safe ${checked.safe.address}` +
-      `${signed.length === 0 ? "" : ` (signed by ${signed.join(", ")})`}; ${checked.safe.threshold - have} more needed from ${checked.missing.join(", ")}: each runs \`npx hardhat safe-sign ${where}\``,
+      `${signed.length === 0 ? "" : ` (signed by ${signed.join(", ")})`}; ${checked.safe.threshold - have} more needed from ${[...checked.missing.filter((owner) => !checked.pending.some((entry) => entry.signer === owner)), ...pending].join(", ")}: ` +
+      `each runs \`npx hardhat safe-sign ${where}\` (an owner that is a Safe: its owners add --owner-safe SAFE; a hardware or contract wallet: \`npx hardhat safe-approve-hash ${where}\`)`,
   );
+}
+
+/** The `signatures` argument: the file's counted signatures and the on-chain approvals, packed as Safe 1.4.1 reads them. */
+export function executionSignatures(checked: CheckedProposal): Hex {
+  return packSignatures([...checked.signatures, ...checked.approvals.map((owner) => approvedHashSignature(owner))]);
 }
 
 /** Packs the signatures and simulates `execTransaction` from the executing account; returns the calldata and gas. */
 export async function simulateExecution(client: PublicClient, executor: Address, proposal: SafeProposal, checked: CheckedProposal): Promise<{ data: Hex; gas: bigint }> {
-  const data = encodeExecTransaction(proposalTransaction(proposal), packSignatures(checked.signatures));
+  const data = encodeExecTransaction(proposalTransaction(proposal), executionSignatures(checked));
   const gas = await simulateAs(client, executor, { to: checked.safe.address, data, value: 0n, summary: `execute Safe transaction ${proposal.safeTxHash}` }, `the executing account ${executor}`);
   return { data, gas };
 }

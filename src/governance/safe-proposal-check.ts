@@ -13,7 +13,9 @@ import { checkProposalIntegrity, proposalTransaction, type SafeProposal } from "
 import { assertMultiSendCallOnly } from "./safe-contracts.js";
 import { readSafe, type SafeInfo } from "./safe-state.js";
 import { getTransactionHashArgs, type SafeTransaction } from "./safe-tx.js";
-import { verifyOwnerSignatures, type OwnerSignature } from "./signatures.js";
+import { safeTxSignedData } from "./contract-signatures.js";
+import { checkSignatures, onChainApprovals, type PendingSignature } from "./signature-check.js";
+import type { OwnerSignature } from "./signatures.js";
 import { operationId, scheduledOperation } from "./timelock-operation.js";
 import { readTimelockDelay } from "./timelock-state.js";
 
@@ -23,9 +25,15 @@ export interface CheckedProposal {
   gasRefund?: GasRefund;
   /** What the chain adds to the decoded actions: a new controller without code, a no-op upgrade. */
   notes: string[];
-  /** The file's signatures, each verified: recovers to its signer, a current owner. */
+  /** The file's signatures that count, each verified: recovers to (or, for a contract owner, is accepted by) a current owner. */
   signatures: OwnerSignature[];
-  /** Owners who have not signed yet. */
+  /** Safe owners whose own owners are still signing (kept in the file, not counted yet). */
+  pending: PendingSignature[];
+  /** What the file keeps: the counted and the pending signatures, in file order. */
+  kept: OwnerSignature[];
+  /** Owners without a signature in the file who approved the safeTxHash on chain (`approveHash`): they count. */
+  approvals: Address[];
+  /** Owners who have neither signed nor approved yet. */
   missing: Address[];
   /** For a batch: the MultiSendCallOnly release the Safe delegatecalls. */
   multiSendRelease?: string;
@@ -37,8 +45,9 @@ export interface CheckedProposal {
  * computes the same safeTxHash, a delegatecall goes only to a MultiSendCallOnly release
  * (by code hash), the nonce is not used yet (for execution: is the next one), the gas and
  * refund fields are zero (unless `allowGasRefund`), every timelock operation it schedules
- * has at least the timelock's minimum delay, and every signature recovers to a current
- * owner. `notes` carries what the chain adds about the authority changes it makes.
+ * has at least the timelock's minimum delay, every signature recovers to (or, for a
+ * contract owner, is accepted by) a current owner, and which other owners approved the
+ * hash on chain. `notes` carries what the chain adds about the authority changes it makes.
  */
 export async function checkProposal(
   client: PublicClient,
@@ -77,14 +86,19 @@ export async function checkProposal(
   }
   await assertScheduleDelays(client, tx, where);
   const notes = await controlNotes(client, proposal.actions);
-  const signatures = await verifyOwnerSignatures(proposal.safeTxHash, proposal.signatures, safe.owners);
-  const signed = new Set(signatures.map((entry) => getAddress(entry.signer)));
+  const { valid, pending, kept } = await checkSignatures(client, safe, chainId, safeTxSignedData(chainId, safe.address, tx), proposal.signatures);
+  const signed = new Set(valid.map((entry) => getAddress(entry.signer)));
+  const approvals = await onChainApprovals(client, safe.address, proposal.safeTxHash, safe.owners.filter((owner) => !signed.has(owner)));
+  const counted = new Set([...signed, ...approvals]);
   return {
     safe,
     notes,
     ...(gasRefund === undefined ? {} : { gasRefund }),
-    signatures,
-    missing: safe.owners.filter((owner) => !signed.has(owner)),
+    signatures: valid,
+    pending,
+    kept,
+    approvals,
+    missing: safe.owners.filter((owner) => !counted.has(owner)),
     ...(multiSendRelease === undefined ? {} : { multiSendRelease }),
   };
 }

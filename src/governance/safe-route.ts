@@ -73,11 +73,23 @@ export async function prepareSafeProposal(
 export async function signProposal(signer: SignerClient, proposal: SafeProposal): Promise<OwnerSignature> {
   const typed = safeTxTypedData(proposal.chainId, proposal.safe, proposalTransaction(proposal));
   const signature = await signer.signTypedData({ account: signer.account, ...typed }).catch((error: unknown) => {
-    throw new InvalidSignatureError(`the signer ${signer.account.address} could not sign the proposal: ${(error as Error).message.split("\n")[0]}`);
+    throw new InvalidSignatureError(`the signer ${getAddress(signer.account.address)} could not sign the proposal: ${signingFailureReason(error)}`);
   });
   const recovered = await recoverSafeSignature(proposal.safeTxHash, signature);
   if (recovered !== getAddress(signer.account.address)) {
     throw new InvalidSignatureError(`the signature made by ${signer.account.address} recovers to ${recovered}: the signer did not sign this safeTxHash`);
   }
   return { signer: recovered, signature };
+}
+
+/**
+ * Why a wallet did not sign, in one line: viem wraps a provider's (or a Ledger plugin's)
+ * refusal as "An unknown RPC error occurred", so the reason is the innermost cause's.
+ */
+export function signingFailureReason(error: unknown): string {
+  let inner: unknown = error;
+  for (let depth = 0; depth < 10 && inner instanceof Error && inner.cause instanceof Error; depth += 1) inner = inner.cause;
+  const details = (error as { details?: unknown }).details;
+  const text = inner instanceof Error ? inner.message : typeof details === "string" && details !== "" ? details : String(error);
+  return text.split("\n")[0] ?? String(error);
 }

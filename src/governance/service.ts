@@ -60,9 +60,17 @@ export async function confirmOnService(options: ServiceOptions, safeTxHash: stri
   await call(options, "add the confirmation", () => client(options).confirmTransaction(safeTxHash, signature.signature));
 }
 
-async function call(options: ServiceOptions, what: string, run: () => Promise<unknown>): Promise<void> {
+/**
+ * Fetches a transaction the service holds (`GET /v2/multisig-transactions/<safeTxHash>/`),
+ * as the service answers it: nothing in it is trusted (see `import.ts`).
+ */
+export async function fetchFromService(options: ServiceOptions, safeTxHash: string): Promise<unknown> {
+  return call(options, `return transaction ${safeTxHash}`, () => client(options).getTransaction(safeTxHash));
+}
+
+async function call<T>(options: ServiceOptions, what: string, run: () => Promise<T>): Promise<T> {
   try {
-    await run();
+    return await run();
   } catch (error) {
     const status = (error as { statusCode?: unknown }).statusCode;
     const reason = describeError(error);
@@ -70,4 +78,15 @@ async function call(options: ServiceOptions, what: string, run: () => Promise<un
       `the Safe transaction service at ${options.url} did not ${what}: ${typeof status === "number" ? `HTTP ${status}: ` : ""}${reason}`,
     );
   }
+}
+
+/**
+ * A service failure after the signed proposal file was written: the signature is not lost,
+ * and the message says so, keeping the service's reason.
+ */
+export function serviceFailureAfterWrite(error: unknown, file: string): unknown {
+  if (!(error instanceof TransactionServiceError)) return error;
+  return new TransactionServiceError(
+    `${error.message}; the signed proposal was already written to ${file}: the signature is not lost, the other owners can sign that file`,
+  );
 }

@@ -1,13 +1,45 @@
-import { concat, getAddress, hexToNumber, isHex, recoverAddress, recoverMessageAddress, size, slice, type Address, type Hex } from "viem";
+import { concat, getAddress, hexToNumber, isHex, numberToHex, pad, recoverAddress, recoverMessageAddress, size, slice, type Address, type Hex } from "viem";
 
+import { InvalidInputError } from "../util/errors.js";
 import { InvalidSignatureError } from "./errors.js";
+import { JsonFields } from "./json-fields.js";
 
 /** One owner's signature of a safeTxHash, as a proposal file keeps it. */
 export interface OwnerSignature {
-  /** The owner who signed (the address the signature must recover to). */
+  /** The owner who signed (the address the signature must recover to, or the contract owner). */
   signer: Address;
-  /** 65 bytes r ‖ s ‖ v: v 27/28 for an EIP-712 signature, 31/32 for `eth_sign` of the hash. */
+  /**
+   * An EOA owner: 65 bytes r ‖ s ‖ v, v 27/28 for an EIP-712 signature, 31/32 for `eth_sign`
+   * of the hash. A contract owner (`kind: "contract"`): the bytes its EIP-1271
+   * `isValidSignature(data, signature)` receives (Safe 1.4.1: the dynamic part of a v = 0 signature).
+   */
   signature: Hex;
+  /** Present for an owner that is a contract (EIP-1271), e.g. another Safe. */
+  kind?: "contract";
+  /**
+   * For a Safe owner signing through this toolkit: its own owners' signatures of the
+   * SafeMessage that wraps this transaction; `signature` is these, packed.
+   */
+  ownerSignatures?: OwnerSignature[];
+}
+
+/** How deep Safes owned by Safes may nest in a proposal file (an owner's owner's owner). */
+export const MAX_SIGNATURE_NESTING = 3;
+
+/** Reads one signature entry of a proposal file (and its nested owner signatures), naming it in errors. */
+export function parseOwnerSignature(entry: unknown, where: string, depth = 0): OwnerSignature {
+  const s = JsonFields.of(entry, where);
+  const parsed: OwnerSignature = { signer: s.address("signer"), signature: s.hex("signature") };
+  if (s.has("kind")) {
+    if (s.raw("kind") !== "contract") throw new InvalidInputError(`${where}: field "kind" must be "contract" (a contract owner's signature) or absent`);
+    parsed.kind = "contract";
+  }
+  if (s.has("ownerSignatures")) {
+    if (parsed.kind !== "contract") throw new InvalidInputError(`${where}: field "ownerSignatures" needs "kind": "contract"`);
+    if (depth + 1 >= MAX_SIGNATURE_NESTING) throw new InvalidInputError(`${where}: owner signatures nest deeper than ${MAX_SIGNATURE_NESTING} Safes`);
+    parsed.ownerSignatures = s.array("ownerSignatures").map((inner, i) => parseOwnerSignature(inner, `${where} owner signature ${i + 1}`, depth + 1));
+  }
+  return parsed;
 }
 
 /**
@@ -30,37 +62,70 @@ export async function recoverSafeSignature(hash: Hex, signature: Hex): Promise<A
 }
 
 /**
- * Checks that each signature recovers to its stated signer and that signers are distinct
- * current owners. Returns the valid signatures; throws on the first bad one, naming it.
+ * The `signatures` argument of `execTransaction` (and of a Safe owner's `isValidSignature`),
+ * as Safe 1.3.0/1.4.1 read it: one 65-byte static entry per signer, sorted by signer
+ * address ascending; a contract owner's entry is r = its address, s = the offset of its
+ * bytes, v = 0, and its bytes (length-prefixed) follow all the static entries.
  */
-export async function verifyOwnerSignatures(hash: Hex, signatures: readonly OwnerSignature[], owners: readonly Address[]): Promise<OwnerSignature[]> {
-  const ownerSet = new Set(owners.map((owner) => getAddress(owner)));
-  const seen = new Set<Address>();
-  const valid: OwnerSignature[] = [];
-  for (const [i, entry] of signatures.entries()) {
-    const claimed = getAddress(entry.signer);
-    let recovered: Address;
-    try {
-      recovered = await recoverSafeSignature(hash, entry.signature);
-    } catch (error) {
-      if (error instanceof InvalidSignatureError) throw new InvalidSignatureError(`signature ${i + 1} (by ${claimed}): ${error.message}`);
-      throw new InvalidSignatureError(`signature ${i + 1} (by ${claimed}) is malformed and recovers to no address`);
-    }
-    if (recovered !== claimed) {
-      throw new InvalidSignatureError(
-        `signature ${i + 1} claims to be by ${claimed} but recovers to ${recovered}: it does not sign this proposal's safeTxHash (was the file edited after signing?)`,
-      );
-    }
-    if (!ownerSet.has(claimed)) throw new InvalidSignatureError(`signature ${i + 1} is by ${claimed}, which is not an owner of the Safe`);
-    if (seen.has(claimed)) throw new InvalidSignatureError(`signature ${i + 1} repeats a signature by ${claimed}`);
-    seen.add(claimed);
-    valid.push({ signer: claimed, signature: entry.signature });
-  }
-  return valid;
-}
-
-/** The `signatures` argument of `execTransaction`: each 65 bytes, sorted by signer address ascending. */
 export function packSignatures(signatures: readonly OwnerSignature[]): Hex {
   const sorted = [...signatures].sort((a, b) => (BigInt(a.signer) < BigInt(b.signer) ? -1 : BigInt(a.signer) > BigInt(b.signer) ? 1 : 0));
-  return sorted.length === 0 ? "0x" : concat(sorted.map((entry) => entry.signature));
+  if (sorted.length === 0) return "0x";
+  const statics: Hex[] = [];
+  const dynamics: Hex[] = [];
+  let offset = sorted.length * 65;
+  for (const entry of sorted) {
+    if (entry.kind !== "contract") {
+      statics.push(entry.signature);
+      continue;
+    }
+    statics.push(concat([pad(entry.signer, { size: 32 }), numberToHex(offset, { size: 32 }), "0x00"]));
+    const part = concat([numberToHex(size(entry.signature), { size: 32 }), entry.signature]);
+    dynamics.push(part);
+    offset += size(part);
+  }
+  return concat([...statics, ...dynamics]);
+}
+
+/** An owner's on-chain approval (`approveHash`) as a signature entry: r = owner, s = 0, v = 1. */
+export function approvedHashSignature(owner: Address): OwnerSignature {
+  return { signer: getAddress(owner), signature: concat([pad(owner, { size: 32 }), pad("0x", { size: 32 }), "0x01"]) };
+}
+
+/**
+ * Splits packed Safe signatures (as `execTransaction`, the transaction service or
+ * protocol-kit's `encodedSignatures()` carry them) into entries: EOA signatures, approved
+ * hashes (v = 1, signer from r) and contract signatures (v = 0, their bytes read at the
+ * offset s). Anything that does not parse exactly is an `InvalidSignatureError`.
+ */
+export type PackedSignature = { kind: "eoa"; signature: Hex } | { kind: "approvedHash"; signer: Address } | { kind: "contract"; signer: Address; signature: Hex };
+
+export function unpackSignatures(packed: Hex, count?: number): PackedSignature[] {
+  if (!isHex(packed, { strict: true }) || packed.length % 2 !== 0) throw new InvalidSignatureError("packed signatures are not hex bytes");
+  const total = size(packed);
+  // Without a count, the static part ends where the first dynamic part begins (or at the end).
+  let entries = count ?? Math.floor(total / 65);
+  const out: PackedSignature[] = [];
+  for (let i = 0; i < entries; i += 1) {
+    if ((i + 1) * 65 > total) throw new InvalidSignatureError(`signature ${i + 1} is cut short (${total} bytes of signatures)`);
+    const entry = slice(packed, i * 65, (i + 1) * 65);
+    const v = hexToNumber(slice(entry, 64, 65));
+    const r = slice(entry, 0, 32);
+    const s = BigInt(slice(entry, 32, 64));
+    if (v !== 0 && v !== 1) {
+      out.push({ kind: "eoa", signature: entry });
+      continue;
+    }
+    if (BigInt(r) >> 160n !== 0n) throw new InvalidSignatureError(`signature ${i + 1} (v = ${v}) does not carry an address in r`);
+    const signer = getAddress(`0x${r.slice(-40)}`);
+    if (v === 1) {
+      out.push({ kind: "approvedHash", signer });
+      continue;
+    }
+    if (s < BigInt((i + 1) * 65) || s + 32n > BigInt(total)) throw new InvalidSignatureError(`contract signature ${i + 1} (by ${signer}) points outside the signatures (offset ${s})`);
+    const length = BigInt(slice(packed, Number(s), Number(s) + 32));
+    if (s + 32n + length > BigInt(total)) throw new InvalidSignatureError(`contract signature ${i + 1} (by ${signer}) is cut short`);
+    if (count === undefined) entries = Math.min(entries, Math.floor(Number(s) / 65));
+    out.push({ kind: "contract", signer, signature: length === 0n ? "0x" : slice(packed, Number(s) + 32, Number(s + 32n + length)) });
+  }
+  return out;
 }

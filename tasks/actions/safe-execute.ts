@@ -3,7 +3,8 @@ import { getAddress } from "viem";
 
 import { proposalOperationId, proposalTransaction, readProposalFile, scheduledOperationOf } from "../../src/governance/proposal.js";
 import { networkFlag, operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";
-import { assertThreshold, executeProposal, simulateExecution } from "../../src/governance/safe-execute.js";
+import { assertThreshold, countedSigners, executeProposal, simulateExecution } from "../../src/governance/safe-execute.js";
+import { signatureStatusLines } from "../../src/governance/signature-check.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { timelockExecuteHint } from "../../src/governance/timelock-action.js";
 import { readOperationStatusWithPredecessor } from "../../src/governance/timelock-state.js";
@@ -22,7 +23,7 @@ interface Args {
 /**
  * Executes a Safe proposal once enough owners signed: every check of `safe-sign` again
  * (the file, the Safe's hash, the nonce is the next one, each signature from a current
- * owner), then the threshold, a simulation, and `execTransaction` from the signer (who
+ * owner; owners' on-chain approvals counted), then the threshold, a simulation, and `execTransaction` from the signer (who
  * pays the gas and need not be an owner).
  */
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
@@ -32,8 +33,8 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
     const checked = await checkProposal(publicClient, proposal, where, "execute", { allowGasRefund: args.allowGasRefund === true });
     assertThreshold(checked, where);
-    const signers = checked.signatures.map((entry) => entry.signer);
-    const shown = [...proposalLines(proposal, checked.safe, checked), ...signatureLines(signers, checked.safe.threshold, checked.missing)];
+    const signers = countedSigners(checked);
+    const shown = [...proposalLines(proposal, checked.safe, checked), ...signatureLines(signers, checked.safe.threshold, checked.missing), ...signatureStatusLines(checked)];
     const base = {
       safe: checked.safe.address,
       nonce: proposal.nonce,
@@ -42,6 +43,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       notes: checked.notes,
       ...(checked.gasRefund === undefined ? {} : { gasRefund: checked.gasRefund }),
       signatures: signers,
+      approvedOnChain: checked.approvals,
     };
     if (args.dryRun) {
       const { gas } = await simulateExecution(publicClient, getAddress(signer.account.address), proposal, checked);

@@ -10,7 +10,7 @@ import { networkFlag, operationStatusLine, proposalLines, signatureLines } from 
 import { assertRouteAuthorized } from "../../src/governance/route-authorization.js";
 import { routeExecutor, type Route, type SafeRouteOptions } from "../../src/governance/route.js";
 import { prepareSafeProposal, signProposal } from "../../src/governance/safe-route.js";
-import { proposeToService } from "../../src/governance/service.js";
+import { proposeToService, serviceFailureAfterWrite } from "../../src/governance/service.js";
 import { operationId } from "../../src/governance/timelock-operation.js";
 import { timelockExecuteHint } from "../../src/governance/timelock-action.js";
 import { prepareTimelockOperation } from "../../src/governance/timelock-route.js";
@@ -138,7 +138,9 @@ async function viaSafe(
   }
   if (options.service !== undefined) {
     const apiKey = process.env.SAFE_API_KEY;
-    await proposeToService({ url: options.service, chainId, ...(apiKey === undefined || apiKey === "" ? {} : { apiKey }) }, signed, signature);
+    await proposeToService({ url: options.service, chainId, ...(apiKey === undefined || apiKey === "" ? {} : { apiKey }) }, signed, signature).catch((error: unknown) => {
+      throw serviceFailureAfterWrite(error, file);
+    });
     data.service = options.service;
     extra.push(`✔ posted to the Safe transaction service ${options.service}`);
   }
