@@ -65,7 +65,7 @@ export function checkAppComposePolicy(appCompose: string | Uint8Array, source = 
   if (!kmsEnabled) warnings.push("kms_enabled is false: the CVM does not get its keys from the KMS, so the on-chain allowlist does not govern it (build with --kms-enabled)");
   if (undeclaredEnvs.length > 0) {
     warnings.push(
-      `the compose file uses ${undeclaredEnvs.map((name) => `\${${name}}`).join(", ")}, not listed in allowed_envs: encrypted env vars outside allowed_envs are not passed to the app, so these are empty or their default (add them with --allowed-envs)`,
+      `the compose file uses ${undeclaredEnvs.map((name) => `\${${name}}`).join(", ")}, which allowed_envs does not list: where dstack enforces allowed_envs they are not delivered, so they are empty or their default (list them with --allowed-envs)`,
     );
   }
   return { images, allImagesPinned: pinned, kmsEnabled, undeclaredEnvs, warnings };
