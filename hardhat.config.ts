@@ -2,13 +2,13 @@ import { createRequire } from "node:module";
 
 import hardhatIgnitionViem from "@nomicfoundation/hardhat-ignition-viem";
 import hardhatKeystore from "@nomicfoundation/hardhat-keystore";
-import hardhatLedger from "@nomicfoundation/hardhat-ledger";
 import hardhatMocha from "@nomicfoundation/hardhat-mocha";
 import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
 import hardhatVerify from "@nomicfoundation/hardhat-verify";
 import hardhatViem from "@nomicfoundation/hardhat-viem";
 import hardhatViemAssertions from "@nomicfoundation/hardhat-viem-assertions";
 import { configVariable, defineConfig } from "hardhat/config";
+import type { HardhatPlugin } from "hardhat/types/plugins";
 
 import forkSnapshot, { rpcUrlOrSnapshot } from "./hardhat-plugins/fork-snapshot/index.js";
 import { tasks } from "./tasks/index.js";
@@ -27,6 +27,18 @@ const ledgerAccounts = (process.env.LEDGER_ACCOUNTS ?? "")
   .split(",")
   .map((address) => address.trim())
   .filter((address) => address !== "") as Array<`0x${string}`>;
+// An optional dependency: its node-hid is compiled at install time and needs Debian's
+// libudev-dev and libusb-1.0-0-dev; where they are missing npm leaves the plugin out, and
+// everything but Ledger signing works.
+const hardhatLedger: HardhatPlugin | undefined = await import("@nomicfoundation/hardhat-ledger").then(
+  (module) => module.default,
+  () => undefined,
+);
+if (ledgerAccounts.length > 0 && hardhatLedger === undefined) {
+  throw new Error(
+    "LEDGER_ACCOUNTS is set, but @nomicfoundation/hardhat-ledger is not installed: install libudev-dev and libusb-1.0-0-dev (Debian/Ubuntu), then run npm install again",
+  );
+}
 const liveAccounts = () => (ledgerAccounts.length > 0 ? { accounts: [], ledgerAccounts } : { accounts: [configVariable("DEPLOYER_PRIVATE_KEY")] });
 
 export default defineConfig({
@@ -37,7 +49,7 @@ export default defineConfig({
     hardhatNetworkHelpers,
     hardhatIgnitionViem,
     hardhatKeystore,
-    hardhatLedger,
+    ...(hardhatLedger === undefined ? [] : [hardhatLedger]),
     hardhatVerify,
     forkSnapshot,
   ],

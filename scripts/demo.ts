@@ -6,21 +6,22 @@
  * attestation of a CVM running that app-compose against the deployed contracts.
  *
  * There is no TDX hardware here, so the attestation is generated: a TDX-format quote signed
- * by a test root CA (the same generator the test suite uses). The verifier trusts that root
- * only because this demo passes it explicitly; every other check is the production path.
+ * by a test root CA (the same generator the test suite uses), verified by the
+ * verify-attestation task, which trusts that root only because the demo passes
+ * --test-root-ca; every other check is the production path.
  *
  *   npm run demo
  */
 import { createHash } from "node:crypto";
-
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import hre from "hardhat";
 import type { Address } from "viem";
 
-import { formatVerdict } from "../src/attestation/report-text.js";
-import { verifyAttestation } from "../src/attestation/verify.js";
 import { buildAttestation } from "../test/support/attestation-builder.js";
+import { toPem } from "../test/support/test-pki.js";
 
 // An example OS image measurement for the simulated chain (a real one is the CVM's `os-image-hash` event).
 const OS_IMAGE_HASH = `0x${createHash("sha256").update("dstack-governance demo OS image").digest("hex")}`;
@@ -74,18 +75,32 @@ await hre.tasks.getTask("list-compose-hashes").run({ app: app.app, quiet: true }
 step("check-compose-hash");
 await hre.tasks.getTask("check-compose-hash").run({ app: app.app, appCompose: "examples/app-compose.json" });
 
-step("verify an attestation of a CVM that booted examples/app-compose.json as this app");
+step("verify-attestation of a CVM that booted examples/app-compose.json as this app (TEST root CA)");
 const attestation = buildAttestation({
   appId: app.app as Address,
   appCompose: readFileSync("examples/app-compose.json", "utf8"),
   osImageHash: Buffer.from(OS_IMAGE_HASH.slice(2), "hex"),
 });
-const connection = await hre.network.getOrCreate();
-const { verdict } = await verifyAttestation(attestation.bundle, {
-  now: attestation.now,
-  reportData: { kind: "nonce", nonce: attestation.nonce },
-  quoteSignature: { mode: "local", collateral: attestation.collateral, trustedRootCaDer: attestation.rootCaDer },
-  onchain: { client: await connection.viem.getPublicClient(), kms: kms.kms as Address },
-});
-for (const line of formatVerdict(verdict)) console.log(line);
-if (!verdict.ok) process.exitCode = 1;
+// The task reads files, as a user's run does: the recorded bundle, the collateral and the
+// test root CA that it trusts only because --test-root-ca names it.
+const work = mkdtempSync(join(tmpdir(), "dstack-demo-"));
+try {
+  writeFileSync(join(work, "bundle.json"), JSON.stringify(attestation.bundle));
+  writeFileSync(join(work, "collateral.json"), JSON.stringify(attestation.collateral));
+  writeFileSync(join(work, "TEST-ROOT-CA.pem"), toPem(attestation.rootCaDer));
+  process.exitCode = undefined;
+  await hre.tasks.getTask("verify-attestation").run({
+    bundle: join(work, "bundle.json"),
+    collateral: join(work, "collateral.json"),
+    testRootCa: join(work, "TEST-ROOT-CA.pem"),
+    now: String(Math.floor(attestation.now.getTime() / 1000)),
+    nonce: Buffer.from(attestation.nonce).toString("hex"),
+    kms: kms.kms,
+  });
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+if (process.exitCode) {
+  console.error("demo: verify-attestation did not verify");
+  process.exit(1);
+}

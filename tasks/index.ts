@@ -1,4 +1,5 @@
 import { task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
 import type { TaskDefinition } from "hardhat/types/tasks";
 
 import { governanceTasks } from "./governance-tasks.js";
@@ -10,30 +11,48 @@ import { monitoringTasks } from "./monitoring-tasks.js";
  * under `tasks/actions/` and is imported lazily, so `npx hardhat --help` stays fast and
  * loads no verifier or chain client code. Every task takes `--json`; state-changing
  * tasks also take `--dry-run` (simulate and print calldata, send nothing) and `--from`.
+ *
+ * Help texts: a description starts with "(required)" when the task cannot run without the
+ * option, and names the value's shape in capitals (FILE, ADDRESS, 0xHASH); each task's
+ * description ends with one example command.
  */
 
-const app = str("app", "Address of the DstackApp (proxy)");
-const kms = str("kms", "Address of the DstackKms (proxy)");
+/** An optional file path (shown as a file in `--help`; the action reads it). */
+const file = (name: string, description: string) => (b: Builder): Builder =>
+  b.addOption({ name, description, type: ArgumentType.FILE_WITHOUT_DEFAULT, defaultValue: undefined });
+/** An option kept working under a documented spelling that `--help` cannot print (see reportDataSha256Of). */
+const hiddenFile = (name: string, description: string) => (b: Builder): Builder =>
+  b.addOption({ name, description, type: ArgumentType.FILE_WITHOUT_DEFAULT, defaultValue: undefined, hidden: true });
+
+const app = str("app", "(required) ADDRESS of the DstackApp (proxy)");
+const kms = str("kms", "(required) ADDRESS of the DstackKms (proxy)");
+const example = (description: string, command: string) => `${description}. Example: npx hardhat ${command}`;
 
 // Options that build an app-compose.json from a docker-compose.yaml.
 const composeBuild = [
-  str("dockerCompose", "A docker-compose.yaml to build the app-compose.json from"),
-  str("name", "App name written into a built app-compose.json (default: the compose file's folder name)"),
-  str("out", "Where to write the built app-compose.json (the exact bytes that were hashed)"),
+  file("dockerCompose", "FILE: a docker-compose.yaml to build the app-compose.json from"),
+  str("serialization", "How the app-compose bytes are written: dstack (the SDKs' compact JSON; default when building) or phala (Phala Cloud's 4-space form); with --app-compose, re-serialise that file's JSON"),
+  str("name", "NAME written into a built app-compose.json (default: the compose file's folder name)"),
+  file("out", "FILE to write the built app-compose.json to (the exact bytes that were hashed; not written when a check fails)"),
   flag("kmsEnabled", "Built app-compose: keys come from the dstack KMS (on-chain governance)"),
   flag("gatewayEnabled", "Built app-compose: expose the app through the dstack gateway"),
   flag("localKeyProvider", "Built app-compose: use the local key provider"),
-  str("allowedEnvs", "Built app-compose: comma-separated names of the encrypted env vars the app may receive"),
-  str("preLaunchScript", "Built app-compose: a file whose text is the pre-launch script"),
+  str("keyProvider", "Built app-compose: key_provider none|kms|local|tpm (must agree with --kms-enabled / --local-key-provider)"),
+  str("keyProviderId", "Built app-compose: key_provider_id (HEX)"),
+  str("allowedEnvs", "Built app-compose: NAME,NAME… of the encrypted env vars the app may receive"),
+  file("preLaunchScript", "Built app-compose: FILE whose text is the pre-launch script"),
   flag("noInstanceId", "Built app-compose: no instance id"),
   flag("secureTime", "Built app-compose: wait for secure time before starting"),
   flag("publicLogs", "Built app-compose: make the container logs public"),
   flag("publicSysinfo", "Built app-compose: make the system info public"),
+  str("publicTcbinfo", "Built app-compose: public_tcbinfo true|false (omitted when not given; the guest then treats it as true)"),
+  (b: Builder): Builder =>
+    b.addOption({ name: "swapSize", description: "Built app-compose: swap_size in BYTES (0: no swap, field omitted)", type: ArgumentType.INT, defaultValue: 0 }),
 ];
 
 const hashSources = [
-  str("hash", "One or more compose hashes, comma-separated (0x + 64 hex digits each)"),
-  str("appCompose", "An app-compose.json whose exact bytes are hashed"),
+  str("hash", "0xHASH[,0xHASH…]: compose hashes (0x + 64 hex digits each); or give --app-compose / --docker-compose"),
+  file("appCompose", "FILE: an app-compose.json whose exact bytes are hashed"),
 ];
 
 // The upgrade check (OpenZeppelin upgrades-core, from build info) of upgrade-app and upgrade-kms.
@@ -47,28 +66,34 @@ const bytes32Task = (name: string, description: string, target: (b: Builder) => 
 
 export const tasks: TaskDefinition[] = [
   apply(
-    task("compose-hash", "Compute the compose hash of an app-compose.json, or build one from a docker-compose.yaml"),
-    str("appCompose", "An existing app-compose.json: its exact bytes are hashed, never re-serialised"),
+    task(
+      "compose-hash",
+      example(
+        "Compute the compose hash of an app-compose.json, or build one from a docker-compose.yaml; warns about unpinned images, kms_enabled false and ${VARS} not in allowed_envs",
+        "compose-hash --docker-compose docker-compose.yaml --kms-enabled --out app-compose.json --require-pinned",
+      ),
+    ),
+    file("appCompose", "FILE: an existing app-compose.json: its exact bytes are hashed (unless --serialization); give this or --docker-compose"),
     ...composeBuild,
-    flag("requirePinned", "Fail unless every service image is pinned by @sha256 digest"),
+    flag("requirePinned", "Fail (exit 1, --out not written) unless every service image is pinned by @sha256 digest"),
     json,
   ).setAction(() => import("./actions/compose-hash.js")).build(),
 
   apply(
-    task("deploy-kms", "Deploy a DstackKms behind an ERC1967 proxy (and, by default, a DstackApp implementation for its factory)"),
-    str("owner", "Owner of the KMS (default: the signer)"),
-    str("appImplementation", "Use this existing DstackApp implementation for the factory"),
+    task("deploy-kms", example("Deploy a DstackKms behind an ERC1967 proxy (and, by default, a DstackApp implementation for its factory)", "deploy-kms --network sepolia")),
+    str("owner", "ADDRESS of the KMS owner (default: the signer)"),
+    str("appImplementation", "ADDRESS of an existing DstackApp implementation for the factory"),
     flag("noAppImplementation", "Deploy no app implementation (set one later with set-app-implementation)"),
     json,
     str("from", "Sign with this configured account"),
   ).setAction(() => import("./actions/deploy-kms.js")).build(),
 
   apply(
-    task("deploy-app", "Deploy a DstackApp: its own proxy, or through a KMS factory with --kms (which also registers it)"),
-    kms,
-    str("owner", "Owner of the app (default: the signer)"),
-    str("composeHash", "A compose hash to allow from the start"),
-    str("device", "A device id to allow from the start"),
+    task("deploy-app", example("Deploy a DstackApp: its own proxy, or through a KMS factory with --kms (which also registers it)", "deploy-app --kms 0xKms --allow-any-device --network sepolia")),
+    str("kms", "ADDRESS of a DstackKms whose factory deploys (and registers) the app"),
+    str("owner", "ADDRESS of the app owner (default: the signer)"),
+    str("composeHash", "0xHASH: a compose hash to allow from the start"),
+    str("device", "0xID: a device id to allow from the start"),
     flag("allowAnyDevice", "Allow any device (no device restriction)"),
     flag("requireTcbUpToDate", "Only platforms whose TCB status is UpToDate may boot"),
     flag("disableUpgrades", "Freeze the implementation for ever (needs --yes)"),
@@ -77,17 +102,30 @@ export const tasks: TaskDefinition[] = [
     str("from", "Sign with this configured account"),
   ).setAction(() => import("./actions/deploy-app.js")).build(),
 
-  apply(task("add-compose-hash", "Allow compose hashes on an app (several go in one batch transaction)"), app, ...hashSources, ...composeBuild, sending)
+  apply(
+    task(
+      "add-compose-hash",
+      example(
+        "Allow compose hashes on an app (several go in one batch transaction); an app-compose given as a file is checked like compose-hash first",
+        "add-compose-hash --app 0xApp --app-compose app-compose.json --require-pinned --network sepolia",
+      ),
+    ),
+    app,
+    ...hashSources,
+    ...composeBuild,
+    flag("requirePinned", "Refuse (exit 1, nothing sent, --out not written) unless every image of the app-compose is pinned by @sha256 digest"),
+    sending,
+  )
     .setAction(() => import("./actions/add-compose-hash.js"))
     .build(),
-  apply(task("remove-compose-hash", "Remove compose hashes from an app's allowlist"), app, ...hashSources, ...composeBuild, sending)
+  apply(task("remove-compose-hash", example("Remove compose hashes from an app's allowlist", "remove-compose-hash --app 0xApp --hash 0xOldHash --network sepolia")), app, ...hashSources, ...composeBuild, sending)
     .setAction(() => import("./actions/remove-compose-hash.js"))
     .build(),
-  apply(task("check-compose-hash", "Is this compose hash allowed? Exit code 0 when allowed, 1 when not"), app, ...hashSources, ...composeBuild, json)
+  apply(task("check-compose-hash", example("Is this compose hash allowed? Exit code 0 when allowed, 1 when not", "check-compose-hash --app 0xApp --app-compose app-compose.json --network sepolia")), app, ...hashSources, ...composeBuild, json)
     .setAction(() => import("./actions/check-compose-hash.js"))
     .build(),
   apply(
-    task("list-compose-hashes", "Rebuild an app's allowlist and its history from events, cross-checked with the contract"),
+    task("list-compose-hashes", example("Rebuild an app's allowlist and its history from events, cross-checked with the contract", "list-compose-hashes --app 0xApp --network sepolia")),
     app,
     str("fromBlock", "First block to scan (default: the app's deployment block, found by binary search)"),
     str("toBlock", "Last block to scan (default: latest)"),
@@ -95,105 +133,123 @@ export const tasks: TaskDefinition[] = [
     flag("quiet", "No progress on stderr"),
     json,
   ).setAction(() => import("./actions/list-compose-hashes.js")).build(),
-  apply(task("app-info", "Show an app's owner, pending owner, implementation, version, flags and interfaces"), app, json)
+  apply(task("app-info", example("Show an app's owner, pending owner, implementation, version, flags and interfaces", "app-info --app 0xApp --network sepolia")), app, json)
     .setAction(() => import("./actions/app-info.js"))
     .build(),
 
-  bytes32Task("add-device", "Allow device ids on an app", app, "device", "Device ids, comma-separated (0x + 64 hex digits)", "add-device"),
-  bytes32Task("remove-device", "Stop allowing device ids on an app", app, "device", "Device ids, comma-separated", "remove-device"),
-  apply(task("set-allow-any-device", "Switch the app's device restriction off (true) or on (false)"), app, str("value", "true or false"), sending)
+  bytes32Task("add-device", example("Allow device ids on an app", "add-device --app 0xApp --device 0xDeviceId --network sepolia"), app, "device", "(required) 0xID[,0xID…]: device ids (0x + 64 hex digits each)", "add-device"),
+  bytes32Task("remove-device", example("Stop allowing device ids on an app", "remove-device --app 0xApp --device 0xDeviceId --network sepolia"), app, "device", "(required) 0xID[,0xID…]: device ids", "remove-device"),
+  apply(task("set-allow-any-device", example("Switch the app's device restriction off (true) or on (false)", "set-allow-any-device --app 0xApp --value false --network sepolia")), app, str("value", "(required) true or false"), sending)
     .setAction(() => import("./actions/set-allow-any-device.js"))
     .build(),
-  apply(task("set-require-tcb-up-to-date", "Require an UpToDate TCB status (true) or not (false)"), app, str("value", "true or false"), sending)
+  apply(task("set-require-tcb-up-to-date", example("Require an UpToDate TCB status (true) or not (false)", "set-require-tcb-up-to-date --app 0xApp --value true --network sepolia")), app, str("value", "(required) true or false"), sending)
     .setAction(() => import("./actions/set-require-tcb-up-to-date.js"))
     .build(),
-  apply(task("disable-upgrades", "Freeze an app's implementation FOR EVER (irreversible; needs --yes)"), app, flag("yes", "Confirm the irreversible change"), sending)
+  apply(task("disable-upgrades", example("Freeze an app's implementation FOR EVER (irreversible; needs --yes)", "disable-upgrades --app 0xApp --yes --network sepolia")), app, flag("yes", "Confirm the irreversible change"), sending)
     .setAction(() => import("./actions/disable-upgrades.js"))
     .build(),
   apply(
-    task("upgrade-app", "Upgrade an app proxy to a new implementation"),
+    task("upgrade-app", example("Upgrade an app proxy to a new implementation", "upgrade-app --app 0xApp --deploy-implementation --network sepolia")),
     app,
-    str("implementation", "Address of the new implementation"),
+    str("implementation", "ADDRESS of the new implementation (or --deploy-implementation)"),
     flag("deployImplementation", "Deploy this project's DstackApp (or --contract) as the new implementation first"),
     ...upgradeCheckOptions("DstackApp"),
-    str("callData", "Calldata for upgradeToAndCall (default: none)"),
+    str("callData", "0xDATA: calldata for upgradeToAndCall (default: none)"),
     sending,
   ).setAction(() => import("./actions/upgrade-app.js")).build(),
   apply(
-    task("upgrade-kms", "Upgrade a KMS proxy to a new implementation (storage layout and upgrade safety checked first)"),
-    kms,
-    str("implementation", "Address of the new implementation"),
+    task("upgrade-kms", example("Upgrade a KMS proxy to a new implementation (storage layout and upgrade safety checked first)", "upgrade-kms --kms 0xKms --deploy-implementation --network sepolia")),
+    str("kms", "(required) ADDRESS of the DstackKms"),
+    str("implementation", "ADDRESS of the new implementation (or --deploy-implementation)"),
     flag("deployImplementation", "Deploy this project's DstackKms (or --contract) as the new implementation first"),
     ...upgradeCheckOptions("DstackKms"),
-    str("callData", "Calldata for upgradeToAndCall (default: none)"),
+    str("callData", "0xDATA: calldata for upgradeToAndCall (default: none)"),
     sending,
   ).setAction(() => import("./actions/upgrade-kms.js")).build(),
   apply(
-    task("transfer-ownership", "Start a two-step ownership transfer of an app or KMS (the new owner must accept)"),
-    app,
-    kms,
-    str("to", "The new owner (a Safe, a timelock, …)"),
+    task("transfer-ownership", example("Start a two-step ownership transfer of an app or KMS (the new owner must accept)", "transfer-ownership --app 0xApp --to 0xSafe --network sepolia")),
+    str("app", "ADDRESS of the DstackApp (give this or --kms)"),
+    str("kms", "ADDRESS of the DstackKms (give this or --app)"),
+    str("to", "(required) ADDRESS of the new owner (a Safe, a timelock, …)"),
     flag("toEoa", "Allow a new owner without code (an externally owned account)"),
     sending,
   ).setAction(() => import("./actions/transfer-ownership.js")).build(),
-  apply(task("accept-ownership", "Accept a pending ownership transfer of an app or KMS (sent by the pending owner)"), app, kms, sending)
+  apply(
+    task("accept-ownership", example("Accept a pending ownership transfer of an app or KMS (sent by the pending owner)", "accept-ownership --app 0xApp --from 0xNewOwner --network sepolia")),
+    str("app", "ADDRESS of the DstackApp (give this or --kms)"),
+    str("kms", "ADDRESS of the DstackKms (give this or --app)"),
+    sending,
+  )
     .setAction(() => import("./actions/accept-ownership.js"))
     .build(),
 
   apply(
-    task("verify-attestation", "Verify a dstack CVM attestation end to end and link it to the on-chain allowlist"),
-    str("bundle", "A recorded attestation (JSON: quote, event_log, app_compose/tcb_info, …; guest-agent and /attestation+/info shapes accepted)"),
-    str("url", "A live CVM's base URL: fetched with a fresh random nonce as report data"),
+    task(
+      "verify-attestation",
+      example(
+        "Verify a dstack CVM attestation end to end and link it to the on-chain allowlist",
+        "verify-attestation --url https://my-app.example.com --app 0xApp --network sepolia",
+      ),
+    ),
+    file("bundle", "FILE: a recorded attestation (JSON: quote, event_log, app_compose/tcb_info, …; guest-agent and /attestation+/info shapes accepted); give this or --url"),
+    str("url", "URL: a live CVM's base URL, fetched with a fresh random nonce as report data; give this or --bundle"),
     str("endpointStyle", "With --url: phala (/attestation + /info, default) or guest-agent (/quote + /prpc/Info)"),
-    str("appCompose", "The exact app-compose.json the CVM booted, when the attestation does not carry it"),
-    str("nonce", "Expected report data prefix (hex)"),
-    str("reportData", "Expected report data, exactly (hex, zero-padded to 64 bytes)"),
-    str("reportDataSha256Of", "Expect report data = SHA-256 of this file's bytes (then 32 zero bytes)"),
-    str("expectedMeasurements", "A JSON file with reference MRTD / RTMR0-2 values ({mrtd, rtmr0, rtmr1, rtmr2})"),
-    app,
-    str("kms", "Also check registration and the OS image on this DstackKms"),
-    str("rpcUrl", "Read the chain through this JSON-RPC URL instead of --network"),
-    str("collateral", "Intel collateral (dcap-qvl JSON) for an offline signature check"),
+    file("appCompose", "FILE: the exact app-compose.json the CVM booted, when the attestation does not carry it"),
+    str("nonce", "HEX: expected report data prefix"),
+    str("reportData", "HEX: expected report data, exactly (zero-padded to 64 bytes)"),
+    file("reportDataHashOf", "FILE: expect report data = SHA-256 of this file's bytes (then 32 zero bytes); also spelt --report-data-sha256-of"),
+    hiddenFile("reportDataSha256Of", "The README's spelling of --report-data-hash-of (Hardhat's help cannot print a flag with digits)"),
+    file("expectedMeasurements", "FILE: JSON with reference MRTD / RTMR0-2 values ({mrtd, rtmr0, rtmr1, rtmr2})"),
+    str("app", "ADDRESS of the DstackApp to check against (default: the attestation's app-id)"),
+    str("kms", "ADDRESS of a DstackKms: also check registration and the OS image"),
+    str("rpcUrl", "URL: read the chain through this JSON-RPC endpoint instead of --network"),
+    file("collateral", "FILE: Intel collateral (dcap-qvl JSON) for an offline signature check"),
+    file("testRootCa", "FILE: TESTING ONLY: trust this root CA (DER or PEM) instead of Intel's, e.g. the test CA of examples/attestation/; never for a real CVM"),
     str("pccsUrl", "Fetch collateral from this PCCS (default: Phala's)"),
     flag("intelPcs", "Fetch collateral from Intel's PCS instead of Phala's PCCS"),
     str("collateralCache", "Collateral cache folder (default ~/.cache/dstack-governance/collateral)"),
-    str("now", "Check the signature and collateral at this time (unix seconds)"),
+    str("now", "SECONDS: check the signature and collateral at this unix time"),
     str("acceptTcbStatus", "Comma-separated TCB statuses to accept (default UpToDate)"),
     flag("phalaApi", "Check the quote signature with Phala Cloud's verification API instead of locally"),
     str("phalaApiUrl", "With --phala-api: the verification API URL"),
     flag("skipQuoteSignature", "Do not check the quote signature (explicitly offline)"),
     flag("skipOnchain", "Do not read the chain (explicitly offline)"),
     flag("requireMrConfigId", "Fail when MRCONFIGID does not bind the compose-hash (dstack >= 0.5.1)"),
-    str("mrConfigDocument", "The exact MrConfigV3 document (JSON file) a format-03 MRCONFIGID binds, when vm_config does not carry it"),
-    str("html", "Also write a self-contained HTML report (verdict, checks with evidence, RTMR3 events, images) to this file"),
+    file("mrConfigDocument", "FILE: the exact MrConfigV3 document (JSON) a format-03 MRCONFIGID binds, when vm_config does not carry it"),
+    file("html", "FILE: also write a self-contained HTML report (verdict, checks with evidence, RTMR3 events, images) to it"),
     json,
   ).setAction(() => import("./actions/verify-attestation.js")).build(),
 
-  apply(task("kms-info", "Show a KMS's owner, implementation, app implementation, gateway app id and KMS info"), kms, json)
+  apply(task("kms-info", example("Show a KMS's owner, implementation, app implementation, gateway app id and KMS info", "kms-info --kms 0xKms --network sepolia")), kms, json)
     .setAction(() => import("./actions/kms-info.js"))
     .build(),
-  bytes32Task("add-os-image", "Allow OS image hashes on a KMS", kms, "image", "OS image hashes, comma-separated", "add-os-image"),
-  bytes32Task("remove-os-image", "Stop allowing OS image hashes on a KMS", kms, "image", "OS image hashes, comma-separated", "remove-os-image"),
-  bytes32Task("add-kms-mr", "Allow aggregated MRs for the KMS itself", kms, "mr", "Aggregated MRs, comma-separated", "add-kms-mr"),
-  bytes32Task("remove-kms-mr", "Stop allowing aggregated MRs for the KMS", kms, "mr", "Aggregated MRs, comma-separated", "remove-kms-mr"),
-  bytes32Task("add-kms-device", "Allow devices for the KMS itself", kms, "device", "Device ids, comma-separated", "add-kms-device"),
-  bytes32Task("remove-kms-device", "Stop allowing devices for the KMS", kms, "device", "Device ids, comma-separated", "remove-kms-device"),
-  apply(task("register-app", "Register an app contract with a KMS (permissionless)"), kms, app, sending)
+  bytes32Task("add-os-image", example("Allow OS image hashes on a KMS", "add-os-image --kms 0xKms --image 0xOsImageHash --network sepolia"), kms, "image", "(required) 0xHASH[,0xHASH…]: OS image hashes", "add-os-image"),
+  bytes32Task("remove-os-image", example("Stop allowing OS image hashes on a KMS", "remove-os-image --kms 0xKms --image 0xOsImageHash --network sepolia"), kms, "image", "(required) 0xHASH[,0xHASH…]: OS image hashes", "remove-os-image"),
+  bytes32Task("add-kms-mr", example("Allow aggregated MRs for the KMS itself", "add-kms-mr --kms 0xKms --mr 0xMr --network sepolia"), kms, "mr", "(required) 0xMR[,0xMR…]: aggregated MRs", "add-kms-mr"),
+  bytes32Task("remove-kms-mr", example("Stop allowing aggregated MRs for the KMS", "remove-kms-mr --kms 0xKms --mr 0xMr --network sepolia"), kms, "mr", "(required) 0xMR[,0xMR…]: aggregated MRs", "remove-kms-mr"),
+  bytes32Task("add-kms-device", example("Allow devices for the KMS itself", "add-kms-device --kms 0xKms --device 0xDeviceId --network sepolia"), kms, "device", "(required) 0xID[,0xID…]: device ids", "add-kms-device"),
+  bytes32Task("remove-kms-device", example("Stop allowing devices for the KMS", "remove-kms-device --kms 0xKms --device 0xDeviceId --network sepolia"), kms, "device", "(required) 0xID[,0xID…]: device ids", "remove-kms-device"),
+  apply(task("register-app", example("Register an app contract with a KMS (permissionless)", "register-app --kms 0xKms --app 0xApp --network sepolia")), kms, app, sending)
     .setAction(() => import("./actions/register-app.js"))
     .build(),
-  apply(task("set-app-implementation", "Set the DstackApp implementation the KMS factory deploys"), kms, str("implementation", "Address of the implementation"), sending)
+  apply(
+    task("set-app-implementation", example("Set the DstackApp implementation the KMS factory deploys", "set-app-implementation --kms 0xKms --implementation 0xImpl --network sepolia")),
+    kms,
+    str("implementation", "(required) ADDRESS of the implementation"),
+    sending,
+  )
     .setAction(() => import("./actions/set-app-implementation.js"))
     .build(),
-  apply(task("set-gateway-app-id", "Set the KMS's gateway app id"), kms, str("gatewayAppId", "The gateway app id"), sending)
+  apply(task("set-gateway-app-id", example("Set the KMS's gateway app id", "set-gateway-app-id --kms 0xKms --gateway-app-id 0xGatewayApp --network sepolia")), kms, str("gatewayAppId", "(required) ID: the gateway app id"), sending)
     .setAction(() => import("./actions/set-gateway-app-id.js"))
     .build(),
   apply(
-    task("set-kms-info", "Publish the KMS's keys, quote and event log on the KMS contract"),
+    task("set-kms-info", example("Publish the KMS's keys, quote and event log on the KMS contract", "set-kms-info --kms 0xKms --k256-pubkey 0x02… --ca-pubkey 0x30… --quote quote.hex --eventlog eventlog.json --network sepolia")),
     kms,
-    str("k256Pubkey", "The KMS root secp256k1 public key (hex)"),
-    str("caPubkey", "The KMS CA public key (hex)"),
-    str("quote", "The KMS CVM's quote: hex, or a file holding hex or raw bytes"),
-    str("eventlog", "The KMS CVM's event log: a file (its bytes are stored)"),
+    str("k256Pubkey", "(required) HEX: the KMS root secp256k1 public key"),
+    str("caPubkey", "(required) HEX: the KMS CA public key"),
+    str("quote", "(required) HEX, or a FILE holding hex or raw bytes: the KMS CVM's quote"),
+    file("eventlog", "(required) FILE: the KMS CVM's event log (its bytes are stored)"),
     sending,
   ).setAction(() => import("./actions/set-kms-info.js"))
     .build(),

@@ -1,4 +1,39 @@
+import type { Hex } from "../util/hex.js";
 import { AppComposeJsonError } from "./errors.js";
+import { hashAppComposeBytes } from "./hash.js";
+import { toDeterministicJson, toPhalaCloudJson, type AppComposeSerialization, type JsonValue } from "./serialize.js";
+
+/** An app-compose serialised in one style: write `bytes` verbatim, since `composeHash` is their hash. */
+export interface SerializedAppCompose {
+  readonly json: string;
+  readonly bytes: Uint8Array;
+  readonly composeHash: Hex;
+}
+
+type AppComposeObject = { readonly [key: string]: JsonValue | undefined };
+
+/**
+ * The fields Phala Cloud drops before serialising (`@phala/cloud` `preprocessAppCompose`):
+ * `docker_compose_file` when the runner is `bash`, `bash_script` when it is
+ * `docker-compose`, and an empty `pre_launch_script`.
+ */
+export function preprocessForPhalaCloud(appCompose: AppComposeObject): AppComposeObject {
+  const copy: Record<string, JsonValue | undefined> = { ...appCompose };
+  if (copy["runner"] === "bash" && "docker_compose_file" in copy) delete copy["docker_compose_file"];
+  else if (copy["runner"] === "docker-compose" && "bash_script" in copy) delete copy["bash_script"];
+  if ("pre_launch_script" in copy && !copy["pre_launch_script"]) delete copy["pre_launch_script"];
+  return copy;
+}
+
+/**
+ * Serialises an app-compose object in `style` (see `AppComposeSerialization`) and hashes it.
+ * `phala` applies Phala Cloud's field preprocessing first, as its `getComposeHash` does.
+ */
+export function serializeAppCompose(appCompose: AppComposeObject, style: AppComposeSerialization): SerializedAppCompose {
+  const json = style === "phala" ? toPhalaCloudJson(preprocessForPhalaCloud(appCompose)) : toDeterministicJson(appCompose);
+  const bytes = new TextEncoder().encode(json);
+  return { json, bytes, composeHash: hashAppComposeBytes(bytes) };
+}
 
 /**
  * Largest app-compose read. Real ones are a few KB; dstack copies up to 50 MB into a

@@ -1,8 +1,8 @@
 import { InvalidInputError } from "../util/errors.js";
 import { parseHexBytes, toBareHex, type Hex } from "../util/hex.js";
 import { parseDockerCompose } from "./compose-yaml.js";
-import { hashAppComposeBytes } from "./hash.js";
-import { isWellFormedUnicode, toDeterministicJson } from "./serialize.js";
+import { serializeAppCompose } from "./app-compose-json.js";
+import { APP_COMPOSE_SERIALIZATIONS, isWellFormedUnicode, type AppComposeSerialization } from "./serialize.js";
 
 /** dstack's key provider kinds (dstack-types `KeyProviderKind`). */
 export type KeyProviderKind = "none" | "kms" | "local" | "tpm";
@@ -63,6 +63,8 @@ export interface BuildAppComposeOptions {
   publicTcbinfo?: boolean;
   /** Swap in bytes; written only when > 0, like vmm-cli's `swap_size`. */
   swapSizeBytes?: number;
+  /** How the bytes are written (default `dstack`, the SDKs' compact form; `phala` for Phala Cloud). */
+  serialization?: AppComposeSerialization;
 }
 
 /** A built app-compose: write `bytes` to disk verbatim, since `composeHash` is their hash. */
@@ -89,6 +91,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   "publicSysinfo",
   "publicTcbinfo",
   "swapSizeBytes",
+  "serialization",
 ] satisfies (keyof BuildAppComposeOptions)[]);
 
 // POSIX "Name": what a shell, `env` and dstack's .env handling accept as a variable name.
@@ -96,16 +99,22 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**
- * Builds app-compose.json the way dstack's SDKs serialise it for the compose hash
- * (sorted keys, compact, UTF-8, non-ASCII raw), with the field set vmm-cli's
- * `compose` command writes. Inputs are validated first; the docker compose text must
- * parse and have services.
+ * Builds app-compose.json with the field set vmm-cli's `compose` command writes, serialised
+ * the way dstack's SDKs do for the compose hash (sorted keys, compact, UTF-8, non-ASCII raw)
+ * or, with `serialization: "phala"`, the way Phala Cloud does. Inputs are validated first;
+ * the docker compose text must parse and have services.
  */
 export function buildAppCompose(options: BuildAppComposeOptions): BuiltAppCompose {
   const appCompose = toManifest(options);
-  const json = toDeterministicJson(appCompose);
-  const bytes = new TextEncoder().encode(json);
-  return { appCompose, json, bytes, composeHash: hashAppComposeBytes(bytes) };
+  return { appCompose, ...serializeAppCompose(appCompose, checkSerialization(options.serialization)) };
+}
+
+function checkSerialization(value: unknown): AppComposeSerialization {
+  if (value === undefined) return "dstack";
+  if (typeof value !== "string" || !(APP_COMPOSE_SERIALIZATIONS as readonly string[]).includes(value)) {
+    throw new InvalidInputError(`serialization: expected one of ${APP_COMPOSE_SERIALIZATIONS.join(", ")}`, { details: `got ${JSON.stringify(value)}` });
+  }
+  return value as AppComposeSerialization;
 }
 
 function toManifest(options: BuildAppComposeOptions): AppComposeManifest {

@@ -54,6 +54,14 @@ export function parseDockerCompose(text: string, source = "docker compose file")
   });
 }
 
+/** The whole compose document as plain JS, for checks that look beyond `services`. */
+export function parseComposeDocument(text: string, source = "docker compose file"): unknown {
+  if (typeof text !== "string") {
+    throw new ComposeYamlError("INVALID_COMPOSE_YAML", `${source}: expected YAML text`, { details: `got ${typeof text}` });
+  }
+  return parseYaml(text, source);
+}
+
 function parseYaml(text: string, source: string): unknown {
   let documents: unknown[];
   try {

@@ -35,3 +35,14 @@ export class AppComposeJsonError extends DstackGovernanceError {
     super("INVALID_APP_COMPOSE", message, options);
   }
 }
+
+/**
+ * An app-compose fails a policy the caller required (e.g. `--require-pinned` with an image
+ * not pinned by digest): a failed check, not bad input.
+ */
+export class ComposePolicyError extends DstackGovernanceError {
+  override name = "ComposePolicyError";
+  constructor(message: string, options: { details?: string; cause?: unknown } = {}) {
+    super("COMPOSE_POLICY_FAILED", message, options);
+  }
+}

@@ -128,3 +128,47 @@ function describeConstructor(value: object): string {
   const ctor = (value as { constructor?: { name?: unknown } }).constructor;
   return typeof ctor?.name === "string" && ctor.name.length > 0 ? ctor.name : "an unknown class";
 }
+
+/**
+ * How an app-compose object is turned into the bytes that are hashed and booted:
+ * - `dstack`: the dstack SDKs' compact form ({@link toDeterministicJson}); what vmm-cli and
+ *   the SDKs' `getComposeHash` produce.
+ * - `phala`: Phala Cloud's form ({@link toPhalaCloudJson}); what Phala Cloud provisions.
+ */
+export type AppComposeSerialization = "dstack" | "phala";
+export const APP_COMPOSE_SERIALIZATIONS: readonly AppComposeSerialization[] = ["dstack", "phala"];
+
+/**
+ * Serialises `value` the way Phala Cloud does (`@phala/cloud` `dumpAppCompose`): keys
+ * sorted, `JSON.stringify(…, null, 4)`, then every `": ` replaced by `":`. The result is
+ * 4-space indented with no space after a key's colon, as in the app-compose text of CVMs
+ * provisioned there. Hash its UTF-8 bytes.
+ *
+ * Phala's replacement runs over the whole text, so a string value containing `": ` (say a
+ * JSON snippet in the compose file) loses that space too; it is mirrored here, because that
+ * rewritten text is what such a CVM boots ({@link phalaRewritesStrings} tells when it
+ * happens). Values are first checked as {@link toDeterministicJson} checks them. Key order
+ * is JavaScript's (`Object.keys(…).sort()` on a plain object, so integer-like keys come
+ * first in numeric order), exactly as the Phala SDK orders them.
+ */
+export function toPhalaCloudJson(value: { readonly [key: string]: JsonValue | undefined }): string {
+  // Validates: floats, lone surrogates and non-plain objects are rejected with a path.
+  toDeterministicJson(value);
+  return JSON.stringify(sortForPhala(value), null, 4).replace(/": /g, '":');
+}
+
+/** True when Phala Cloud's serialisation changes the content of a string in `value` (see {@link toPhalaCloudJson}). */
+export function phalaRewritesStrings(value: JsonValue | undefined): boolean {
+  if (typeof value === "string") return JSON.stringify(value).includes('": ');
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return (value as readonly JsonValue[]).some((item) => phalaRewritesStrings(item));
+  return Object.entries(value).some(([key, item]) => JSON.stringify(key).includes('": ') || phalaRewritesStrings(item));
+}
+
+function sortForPhala(value: JsonValue | undefined): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return (value as readonly JsonValue[]).map((item) => sortForPhala(item));
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortForPhala((value as { readonly [key: string]: JsonValue | undefined })[key]);
+  return sorted;
+}

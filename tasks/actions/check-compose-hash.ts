@@ -15,7 +15,7 @@ export default async function (args: ComposeSourceArgs & { app?: string; json: b
     await assertAppContract(publicClient, app);
     const blockNumber = await publicClient.getBlockNumber();
     const allowed = await readAllowlist(publicClient, "compose-hash", app, sources.map((s) => s.composeHash));
-    const results = sources.map((source, i) => ({ ...source, allowed: allowed[i] === true }));
+    const results = sources.map((source, i) => ({ composeHash: source.composeHash, source: source.source, allowed: allowed[i] === true }));
     return {
       ok: results.every((result) => result.allowed),
       data: { app, chainId, blockNumber, results },

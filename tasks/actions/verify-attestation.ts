@@ -32,7 +32,10 @@ interface Args {
   appCompose?: string;
   nonce?: string;
   reportData?: string;
+  reportDataHashOf?: string;
+  /** The README's spelling, `--report-data-sha256-of` (a hidden alias of --report-data-hash-of). */
   reportDataSha256Of?: string;
+  testRootCa?: string;
   expectedMeasurements?: string;
   app?: string;
   kms?: string;
@@ -74,6 +77,18 @@ async function readJson(path: string, flag: string, maxBytes: number): Promise<u
   }
 }
 
+/** `--test-root-ca`: a root certificate as DER bytes, from a DER or PEM file. */
+async function readTestRootCa(path: string): Promise<Uint8Array> {
+  const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    throw new InvalidInputError(`--test-root-ca: cannot read ${path} (${error.code ?? error.message})`);
+  });
+  const text = bytes.toString("latin1");
+  const pem = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(text);
+  if (pem !== null) return new Uint8Array(Buffer.from(pem[1]!.replace(/\s+/g, ""), "base64"));
+  if (bytes[0] !== 0x30) throw new InvalidInputError(`--test-root-ca: ${path} is neither a PEM certificate nor DER (a DER certificate starts with 0x30)`);
+  return new Uint8Array(bytes);
+}
+
 /** The bytes to ask a live CVM to put in REPORTDATA so that `expectation` can pass. */
 function challengeOf(expectation: ReportDataExpectation | undefined): Uint8Array | undefined {
   if (expectation === undefined) return undefined;
@@ -88,8 +103,16 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     if ((args.bundle === undefined) === (args.url === undefined)) throw new InvalidInputError("give exactly one of --bundle FILE or --url BASE_URL");
     const style = (args.endpointStyle ?? "phala") as EndpointStyle;
     if (style !== "phala" && style !== "guest-agent") throw new InvalidInputError(`--endpoint-style: expected phala or guest-agent, got ${JSON.stringify(args.endpointStyle)}`);
-    const expectations = [args.nonce, args.reportData, args.reportDataSha256Of].filter((v) => v !== undefined);
-    if (expectations.length > 1) throw new InvalidInputError("give at most one of --nonce, --report-data and --report-data-sha256-of");
+    if (args.reportDataHashOf !== undefined && args.reportDataSha256Of !== undefined) {
+      throw new InvalidInputError("--report-data-hash-of and --report-data-sha256-of are the same option: give it once");
+    }
+    const reportDataFile = args.reportDataHashOf ?? args.reportDataSha256Of;
+    const reportDataFlag = args.reportDataHashOf !== undefined ? "--report-data-hash-of" : "--report-data-sha256-of";
+    const expectations = [args.nonce, args.reportData, reportDataFile].filter((v) => v !== undefined);
+    if (expectations.length > 1) throw new InvalidInputError("give at most one of --nonce, --report-data and --report-data-hash-of");
+    if (args.testRootCa !== undefined && (args.skipQuoteSignature || args.phalaApi)) {
+      throw new InvalidInputError("--test-root-ca is for the local quote-signature check: not with --skip-quote-signature or --phala-api");
+    }
     if ([args.skipQuoteSignature, args.phalaApi, args.collateral !== undefined].filter(Boolean).length > 1) {
       throw new InvalidInputError("--skip-quote-signature, --phala-api and --collateral exclude each other");
     }
@@ -108,11 +131,11 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       if (exact.length > 64) throw new InvalidInputError(`--report-data: at most 64 bytes of hex, got ${exact.length} bytes`);
       reportData = { kind: "exact", reportData: exact };
     }
-    if (args.reportDataSha256Of !== undefined) {
-      const bytes = await readFile(args.reportDataSha256Of).catch((error: NodeJS.ErrnoException) => {
-        throw new InvalidInputError(`--report-data-sha256-of: cannot read ${args.reportDataSha256Of} (${error.code ?? error.message})`);
+    if (reportDataFile !== undefined) {
+      const bytes = await readFile(reportDataFile).catch((error: NodeJS.ErrnoException) => {
+        throw new InvalidInputError(`${reportDataFlag}: cannot read ${reportDataFile} (${error.code ?? error.message})`);
       });
-      reportData = reportDataSha256Of(bytes, args.reportDataSha256Of);
+      reportData = reportDataSha256Of(bytes, reportDataFile);
     }
     let now: number | undefined;
     if (args.now !== undefined) {
@@ -138,6 +161,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
         ...(args.pccsUrl === undefined ? {} : { pccsUrl: args.pccsUrl }),
         ...(args.intelPcs ? { provider: "intel" as const } : {}),
         ...(args.acceptTcbStatus === undefined ? {} : { acceptedTcbStatuses: args.acceptTcbStatus.split(",").map((s) => s.trim()).filter(Boolean) }),
+        ...(args.testRootCa === undefined ? {} : { trustedRootCaDer: await readTestRootCa(args.testRootCa) }),
       };
     }
     options.quoteSignature = signature;
@@ -188,6 +212,8 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
 
     const { verdict, evidence } = await verifyAttestation(input, options);
     const lines = [`attestation: ${source}`, ...formatVerdict(verdict)];
+    // Said on every run: a signature that chains to a test CA proves nothing about hardware.
+    if (args.testRootCa !== undefined) lines.splice(1, 0, `WARNING: the quote signature was checked against the TEST root CA ${args.testRootCa}, not Intel's: this verifies no real TDX hardware`);
     if (args.html !== undefined) {
       // The page is written whatever the verdict: a failed verification is what most needs reading.
       await writeFile(args.html, renderVerdictHtml(verdict, evidence, { source, generatedAt: new Date() })).catch((error: NodeJS.ErrnoException) => {
@@ -195,6 +221,6 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       });
       lines.push(`HTML report: ${args.html}`);
     }
-    return { ok: verdict.ok, data: { ...verdict }, lines };
+    return { ok: verdict.ok, data: { ...verdict, ...(args.testRootCa === undefined ? {} : { testRootCa: args.testRootCa }) }, lines };
   });
 }

@@ -12,12 +12,13 @@
  *   MRCONFIGID = 0x01 ‖ compose-hash ‖ 15 zero bytes
  * so a test comparing the verifier's output with these values can really fail.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 
 import { getAddress, type Address, type Hex } from "viem";
 
 import { buildAppCompose } from "../../src/compose/index.js";
 import { generateTdxQuote, type GeneratedTdxQuote, type GenerateTdxQuoteOptions } from "./tdx-quote-generator.js";
+import { testRandomBytes } from "./test-random.js";
 
 export const RUNTIME_EVENT_TYPE = 0x08000001;
 /** Boot event types seen in real logs (EV_EFI_VARIABLE_DRIVER_CONFIG, EV_EFI_BOOT_SERVICES_APPLICATION, EV_SEPARATOR...). */
@@ -133,7 +134,7 @@ const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
 /** An image digest that is valid in form (64 lowercase hex digits). */
 export function randomImageDigest(): string {
-  return `sha256:${randomBytes(32).toString("hex")}`;
+  return `sha256:${testRandomBytes(32).toString("hex")}`;
 }
 
 export function defaultDockerCompose(pinned: boolean): string {
@@ -200,7 +201,7 @@ export function defaultRuntimeEvents(values: {
 
 export function buildAttestation(options: BuildAttestationOptions = {}): BuiltAttestation {
   const now = options.now ?? new Date();
-  const appId = getAddress(options.appId ?? `0x${randomBytes(20).toString("hex")}`);
+  const appId = getAddress(options.appId ?? `0x${testRandomBytes(20).toString("hex")}`);
   const appCompose =
     options.appCompose ??
     buildAppCompose({
@@ -210,9 +211,9 @@ export function buildAttestation(options: BuildAttestationOptions = {}): BuiltAt
       gatewayEnabled: true,
     }).json;
   const composeHash = createHash("sha256").update(Buffer.from(appCompose, "utf8")).digest();
-  const instanceId = options.instanceId ?? randomBytes(20);
-  const osImageHash = options.osImageHash ?? randomBytes(32);
-  const keyProvider = options.keyProvider ?? JSON.stringify({ name: "kms", id: randomBytes(32).toString("hex") });
+  const instanceId = options.instanceId ?? testRandomBytes(20);
+  const osImageHash = options.osImageHash ?? testRandomBytes(32);
+  const keyProvider = options.keyProvider ?? JSON.stringify({ name: "kms", id: testRandomBytes(32).toString("hex") });
 
   let nonce: Uint8Array;
   let reportData: Uint8Array;
@@ -221,7 +222,7 @@ export function buildAttestation(options: BuildAttestationOptions = {}): BuiltAt
     reportData = Uint8Array.from(options.reportData);
     nonce = options.nonce ?? reportData.subarray(0, 32);
   } else {
-    nonce = options.nonce ?? randomBytes(32);
+    nonce = options.nonce ?? testRandomBytes(32);
     if (nonce.length === 0 || nonce.length > 64) throw new Error("buildAttestation: nonce must be 1..64 bytes");
     reportData = new Uint8Array(64);
     reportData.set(nonce);
@@ -232,7 +233,7 @@ export function buildAttestation(options: BuildAttestationOptions = {}): BuiltAt
   const counts = options.bootEventCounts ?? [4, 3, 2];
   counts.forEach((count, imr) => {
     for (let i = 0; i < count; i++) {
-      events.push({ imr, event_type: BOOT_EVENT_TYPES[i % BOOT_EVENT_TYPES.length]!, digest: randomBytes(48).toString("hex"), event: "", event_payload: "" });
+      events.push({ imr, event_type: BOOT_EVENT_TYPES[i % BOOT_EVENT_TYPES.length]!, digest: testRandomBytes(48).toString("hex"), event: "", event_payload: "" });
     }
   });
 
@@ -251,7 +252,7 @@ export function buildAttestation(options: BuildAttestationOptions = {}): BuiltAt
 
   const rtmrs = replayEntries(events);
   const mrConfigId = options.mrConfigId ?? Buffer.concat([Buffer.of(0x01), composeHash, Buffer.alloc(15)]);
-  const mrTd = options.mrTd ?? randomBytes(48);
+  const mrTd = options.mrTd ?? testRandomBytes(48);
   const generated = generateTdxQuote({
     ...options.quote,
     now,

@@ -13,10 +13,11 @@
  *             ‖ u16 size ‖ QE auth data ‖ u16 cert type 5 ‖ u32 size ‖ PEM PCK chain
  * The QE report's REPORTDATA[0..32] is SHA-256(attestation pubkey ‖ QE auth data).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 
 import type { QuoteCollateral } from "../../src/attestation/collateral.js";
 import { tlv } from "./der.js";
+import { testRandomBytes } from "./test-random.js";
 import {
   buildCertificate,
   buildCrl,
@@ -125,7 +126,7 @@ function bytes(value: Bytes | undefined, length: number, what: string, fallback:
   return out;
 }
 
-const random = (length: number) => () => Uint8Array.from(randomBytes(length));
+const random = (length: number) => () => Uint8Array.from(testRandomBytes(length));
 const zeros = (length: number) => () => new Uint8Array(length);
 const hexOf = (length: number, hex: string) => () => Buffer.from(hex.padEnd(length * 2, "0"), "hex");
 
@@ -211,7 +212,7 @@ export function generateTdxQuote(options: GenerateTdxQuoteOptions = {}): Generat
       ...endEntityExtensions(),
       extension(
         SGX_OID.extension,
-        sgxPckExtensionValue({ ppid: randomBytes(16), cpuSvn, pceSvn, pceId, fmspc, sgxType: 0 }),
+        sgxPckExtensionValue({ ppid: testRandomBytes(16), cpuSvn, pceSvn, pceId, fmspc, sgxType: 0 }),
       ),
     ],
     signingKey: pckCaKey.privateKey,
@@ -259,7 +260,7 @@ export function generateTdxQuote(options: GenerateTdxQuoteOptions = {}): Generat
     u16(0), // reserved
     u16(0), // reserved
     bytes(options.qeVendorId, 16, "qeVendorId", () => INTEL_QE_VENDOR_ID),
-    randomBytes(20), // user data (QE id)
+    testRandomBytes(20), // user data (QE id)
   ]);
   const tdReport = Buffer.concat([
     teeTcbSvn,
@@ -277,7 +278,7 @@ export function generateTdxQuote(options: GenerateTdxQuoteOptions = {}): Generat
   ]);
   if (header.length !== 48 || tdReport.length !== 584) throw new Error("generateTdxQuote: internal layout error");
 
-  const qeAuthData = randomBytes(32);
+  const qeAuthData = testRandomBytes(32);
   const qeReportData = Buffer.alloc(64);
   createHash("sha256").update(attestationKey.rawPublicKey).update(qeAuthData).digest().copy(qeReportData, 0);
   Buffer.from(bytes(options.qeReportDataTail, 32, "qeReportDataTail", zeros(32))).copy(qeReportData, 32);
@@ -286,7 +287,7 @@ export function generateTdxQuote(options: GenerateTdxQuoteOptions = {}): Generat
     u32(0), // MISCSELECT
     new Uint8Array(28),
     QE_ATTRIBUTES,
-    randomBytes(32), // MRENCLAVE
+    testRandomBytes(32), // MRENCLAVE
     new Uint8Array(32),
     QE_MRSIGNER,
     new Uint8Array(96),

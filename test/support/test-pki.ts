@@ -7,7 +7,9 @@
  * plus DER CRLs from the root and the PCK CA. Nothing here is ever trusted by
  * production code; the root must be handed to the verifier explicitly.
  */
-import { generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+
+import { newP256Keys, signP256, testRandomBytes } from "./test-random.js";
 
 import {
   bitString,
@@ -51,7 +53,7 @@ export interface P256KeyPair {
 }
 
 export function newP256KeyPair(): P256KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey, publicKey } = newP256Keys();
   const spkiDer = publicKey.export({ type: "spki", format: "der" });
   // For P-256 the SPKI ends with the 65-byte uncompressed point 04 ‖ X ‖ Y.
   const rawPublicKey = Uint8Array.from(spkiDer.subarray(spkiDer.length - 64));
@@ -60,17 +62,17 @@ export function newP256KeyPair(): P256KeyPair {
 
 /** ECDSA-P256-SHA256 over `data`, DER-encoded (X.509 / CRL signatures). */
 export function signDer(key: KeyObject, data: Uint8Array): Uint8Array {
-  return sign("sha256", data, { key, dsaEncoding: "der" });
+  return signP256(key, data, "der");
 }
 
 /** ECDSA-P256-SHA256 over `data` as raw r ‖ s (quote and PCS JSON signatures). */
 export function signRaw(key: KeyObject, data: Uint8Array): Uint8Array {
-  return sign("sha256", data, { key, dsaEncoding: "ieee-p1363" });
+  return signP256(key, data, "ieee-p1363");
 }
 
 /** A positive random 127-bit serial, so CRL serial matches never collide by accident. */
 export function randomSerial(): bigint {
-  const bytes = randomBytes(16);
+  const bytes = testRandomBytes(16);
   bytes[0] = (bytes[0] ?? 0) & 0x7f;
   return BigInt(`0x${bytes.toString("hex")}`) || 1n;
 }

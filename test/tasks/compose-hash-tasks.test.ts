@@ -3,13 +3,15 @@
  * and list-compose-hashes. Expected hashes are computed here with node:crypto from the
  * files' bytes, and every change is re-read from the contract through viem.
  */
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
 import { expect } from "chai";
 import { decodeFunctionData, getAddress, parseEventLogs, type Address, type Hex } from "viem";
 
 import { dstackAppAbi } from "../../src/abi/dstack-app.js";
 import { EXAMPLES, bytes32, chain, chainMark, expectNothingSent, freshApp, run, sha256Hex, tempDir, restoreChainAfter } from "./fixture.js";
+
+const PINNED = "nginx@sha256:6b2a6ad3a9a5e4b2a3a8d4bd8a1c2b7fbb15e2a9d1b4c3e3f2a1f5d6c7b8a9e0";
 
 describe("tasks: compose-hash", function () {
   restoreChainAfter();
@@ -53,18 +55,61 @@ describe("tasks: compose-hash", function () {
     expect(manifest.docker_compose_file).to.equal(readFileSync(EXAMPLES.dockerCompose, "utf8"));
   });
 
-  it("--require-pinned: exit 1 on a mutable image (the report is still printed); without it exit 0", async function () {
+  it("--require-pinned: exit 1 on a mutable image (the report is still printed, --out NOT written); without it exit 0", async function () {
     const compose = tmp.file("docker-compose.yaml");
     writeFileSync(compose, "services:\n  web:\n    image: nginx:latest\n");
     const loose = await run("compose-hash", { dockerCompose: compose, kmsEnabled: true, json: true });
     expect(loose.exitCode).to.equal(0);
     expect(loose.json.allImagesPinned).to.equal(false);
-    const strict = await run("compose-hash", { dockerCompose: compose, kmsEnabled: true, requirePinned: true, json: true });
+    const out = tmp.file("strict-out.json");
+    const strict = await run("compose-hash", { dockerCompose: compose, kmsEnabled: true, requirePinned: true, out, json: true });
     expect(strict.exitCode).to.equal(1);
     expect(strict.json.ok).to.equal(false);
     expect(strict.json.composeHash).to.equal(loose.json.composeHash);
+    expect(strict.json.out).to.equal(null);
+    expect(existsSync(out), "--out must not be left behind when --require-pinned fails").to.equal(false);
     expect(strict.json.images[0]).to.include({ service: "web", image: "nginx:latest" });
     expect(strict.json.images[0].status).to.not.equal("pinned");
+  });
+
+  it("warns about kms_enabled false and ${VARS} outside allowed_envs (text and JSON)", async function () {
+    const compose = tmp.file("env-compose.yaml");
+    writeFileSync(compose, `services:\n  web:\n    image: ${PINNED}\n    environment:\n      T: \${TOKEN}\n      S: \${SECRET}\n`);
+    const result = await run("compose-hash", { dockerCompose: compose, allowedEnvs: "TOKEN", json: true });
+    expect(result.exitCode).to.equal(0);
+    expect(result.json).to.deep.include({ kmsEnabled: false, undeclaredEnvs: ["SECRET"], allImagesPinned: true });
+    const text = await run("compose-hash", { dockerCompose: compose, allowedEnvs: "TOKEN" });
+    expect(text.stdout).to.match(/warning: kms_enabled is false/);
+    expect(text.stdout).to.match(/warning: the compose file uses \$\{SECRET\}, which allowed_envs does not list/);
+  });
+
+  it("--serialization phala: 4-space JSON in --out, hashed as written; the builder fields reach the manifest", async function () {
+    const out = tmp.file("phala.json");
+    const result = await run("compose-hash", {
+      dockerCompose: EXAMPLES.dockerCompose,
+      name: "example-app",
+      kmsEnabled: true,
+      keyProvider: "kms",
+      publicTcbinfo: "false",
+      swapSize: 1073741824,
+      allowedEnvs: "API_TOKEN",
+      serialization: "phala",
+      out,
+      json: true,
+    } as never);
+    expect(result.exitCode, result.stderr).to.equal(0);
+    const written = readFileSync(out, "utf8");
+    expect(result.json.composeHash).to.equal(sha256Hex(written));
+    expect(written.split("\n")[1]).to.equal('    "allowed_envs":[');
+    expect(JSON.parse(written)).to.include({ key_provider: "kms", public_tcbinfo: false, swap_size: 1073741824 });
+    // The same file re-serialised in the phala style hashes the same; in the dstack style it does not.
+    const again = await run("compose-hash", { appCompose: out, serialization: "phala", json: true });
+    expect(again.json.composeHash).to.equal(result.json.composeHash);
+    const compact = await run("compose-hash", { appCompose: out, serialization: "dstack", json: true });
+    expect(compact.json.composeHash).to.not.equal(result.json.composeHash);
+    const bad = await run("compose-hash", { dockerCompose: EXAMPLES.dockerCompose, serialization: "yaml" });
+    expect(bad.exitCode).to.equal(2);
+    expect(bad.stderr).to.match(/^Error: --serialization: expected dstack or phala/);
   });
 
   it("invalid input: neither or both sources, unreadable file, malformed app-compose → exit 2 naming the flag", async function () {
@@ -217,6 +262,40 @@ describe("tasks: add/remove/check-compose-hash", function () {
     const check = await run("check-compose-hash", { app, appCompose: out, json: true });
     expect(check.exitCode).to.equal(0);
     expect(check.json.results).to.deep.equal([{ composeHash: written, source: out, allowed: true }]);
+  });
+
+  it("policy: an app-compose with an unpinned image, kms_enabled false and ${SECRET} is allowed with each warning on stderr first", async function () {
+    const file = tmp.file("loose-app-compose.json");
+    writeFileSync(file, JSON.stringify({ runner: "docker-compose", kms_enabled: false, allowed_envs: [], docker_compose_file: "services:\n  web:\n    image: nginx:latest\n    environment:\n      S: ${SECRET}\n" }));
+    const result = await run("add-compose-hash", { app, appCompose: file, json: true });
+    expect(result.exitCode, result.stderr).to.equal(0);
+    expect(result.json.values).to.deep.equal([sha256Hex(readFileSync(file))]);
+    const warnings = result.stderr.split("\n").filter((line) => line.startsWith("warning: "));
+    expect(warnings).to.have.length(3);
+    expect(warnings[0]).to.match(/service web: image nginx:latest is not pinned by @sha256 digest/);
+    expect(warnings[1]).to.match(/kms_enabled is false/);
+    expect(warnings[2]).to.match(/\$\{SECRET\}, which allowed_envs does not list/);
+    // --hash alone carries no app-compose to check: no warnings.
+    const byHash = await run("add-compose-hash", { app, hash: bytes32("policy-by-hash"), json: true });
+    expect(byHash.exitCode).to.equal(0);
+    expect(byHash.stderr).to.not.include("warning:");
+  });
+
+  it("--require-pinned: an unpinned app-compose is refused (exit 1): nothing sent, --out not written", async function () {
+    const compose = tmp.file("unpinned-compose.yaml");
+    writeFileSync(compose, "services:\n  web:\n    image: nginx:latest\n");
+    const out = tmp.file("refused-app-compose.json");
+    const mark = await chainMark();
+    const result = await run("add-compose-hash", { app, dockerCompose: compose, kmsEnabled: true, out, requirePinned: true, json: true });
+    expect(result.exitCode).to.equal(1);
+    expect(result.json.ok).to.equal(false);
+    expect(result.json.error.code).to.equal("COMPOSE_POLICY_FAILED");
+    expect(result.json.error.message).to.match(/^--require-pinned: .* has images not pinned by @sha256 digest; nothing was sent and --out was not written$/);
+    expect(existsSync(out)).to.equal(false);
+    await expectNothingSent(mark);
+    // A pinned one passes the same flag.
+    const pinned = await run("add-compose-hash", { app, appCompose: EXAMPLES.appCompose, requirePinned: true, json: true });
+    expect(pinned.exitCode, pinned.stderr).to.equal(0);
   });
 
   it("check-compose-hash: exit 0 when allowed, 1 when not, 1 when any of several is not", async function () {
