@@ -198,7 +198,9 @@ describe("tasks: disable-upgrades and upgrade-app", function () {
     const call = decodeFunctionData({ abi: dstackAppAbi, data: upgrade.input });
     expect(call.functionName).to.equal("upgradeToAndCall");
     expect(call.args).to.deep.equal([deployed, "0x"]);
-    expect(result.stderr).to.match(new RegExp(`^deployed DstackApp implementation ${deployed} \\(tx 0x[0-9a-f]{64}\\)$`));
+    expect(result.stderr).to.match(new RegExp(`^deployed DstackApp implementation ${deployed} \\(tx 0x[0-9a-f]{64}\\)$`, "m"));
+    // The hash is printed the moment each transaction is sent, before its receipt.
+    expect(result.stderr).to.match(/^sent: deploy DstackApp: tx 0x[0-9a-f]{64} \(nonce \d+\)$/m);
   });
 
   it("upgrade-app --implementation: to a next version (version() changes); the same again is a no-op", async function () {
