@@ -118,7 +118,7 @@ export async function assertBalanceCovers(client: PublicClient, from: Address, g
  */
 export async function sendTransaction(client: PublicClient, signer: SignerClient, tx: TransactionRequest, options?: SendOptions): Promise<ConfirmedTransaction> {
   const submitted = await submitTransaction(client, signer, tx, options);
-  return waitForTransaction(client, signer, submitted, options);
+  return waitForTransaction(client, submitted, optionsFor(signer, options));
 }
 
 /** The first half of `sendTransaction`: everything up to the hash (or an earlier run's hash). */
@@ -208,13 +208,7 @@ export async function submitTransaction(client: PublicClient, signer: SignerClie
 }
 
 /** The second half of `sendTransaction`: waits for the receipt (with progress), clears the journal entry. */
-export async function waitForTransaction(
-  client: PublicClient,
-  signer: SignerClient,
-  submitted: SubmittedTransaction,
-  given?: SendOptions,
-): Promise<ConfirmedTransaction> {
-  const options = optionsFor(signer, given);
+export async function waitForTransaction(client: PublicClient, submitted: SubmittedTransaction, options: SendOptions = {}): Promise<ConfirmedTransaction> {
   const log = options.log ?? (() => {});
   const timeoutMs = options.receiptTimeoutMs ?? 600_000;
   const started = Date.now();

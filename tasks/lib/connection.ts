@@ -237,7 +237,8 @@ function warnSimulated(hre: HardhatRuntimeEnvironment, networkName: string): voi
   );
 }
 
-function receiptTimeoutFromEnv(): number {
+/** How long a send waits for its receipt (DSTACK_RECEIPT_TIMEOUT seconds, default 600) before reporting it still pending. */
+export function receiptTimeoutFromEnv(): number {
   const text = process.env.DSTACK_RECEIPT_TIMEOUT;
   if (text === undefined || text.trim() === "") return 600_000;
   const value = Number(text);

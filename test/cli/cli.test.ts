@@ -125,7 +125,7 @@ describe("CLI end to end (hardhat node + hardhat processes)", function () {
   let kms: Address;
   let app: Address;
   /** `--network localhost` of the test config, pointed at the node. */
-  const onNode = (args: string[]) => hardhat(["--config", CLI_CONFIG, "--network", "localhost", ...args], { DSTACK_TEST_RPC_URL: url });
+  const onNode = (args: string[]) => hardhat(["--config", CLI_CONFIG, "--network", "localhost", ...args], { DSTACK_TEST_RPC_URL: url, DSTACK_DEPLOYMENTS_DIR: dir });
 
   before(async function () {
     dir = mkdtempSync(path.join(tmpdir(), "dstack-cli-"));
