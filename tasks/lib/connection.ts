@@ -68,7 +68,7 @@ const progress = (line: string): void => console.error(escapeTerminalText(line))
 export function selectedNetwork(hre: HardhatRuntimeEnvironment): string {
   const name = hre.globalOptions.network ?? "default";
   if (hre.config.networks[name] === undefined) {
-    const known = Object.keys(hre.config.networks).filter((network) => network !== "default");
+    const known = Object.keys(hre.config.networks).filter((network) => network !== "default" && network !== "node");
     throw new InvalidInputError(`--network: no network ${JSON.stringify(name)} in the Hardhat configuration; configured: ${known.join(", ")}`, {
       details: "any node can be reached without editing the configuration: --network custom with RPC_URL=<url> in the environment",
     });
@@ -118,7 +118,10 @@ async function checkConfigurationVariables(hre: HardhatRuntimeEnvironment, netwo
   }
   for (const { variable, isKey } of variables) {
     const name = variable.name;
-    if (name !== undefined && process.env[name] === undefined) assertKeystoreReadable(hre, name);
+    if (name !== undefined && process.env[name] === undefined) {
+      const keystore = (hre.config as { keystore?: { filePath?: string } }).keystore?.filePath;
+      assertKeystoreReadable(keystore, name, { isTTY: process.stdin.isTTY === true, ci: isCi() });
+    }
     let value: string;
     try {
       value = await variable.get();
@@ -145,9 +148,8 @@ async function checkConfigurationVariables(hre: HardhatRuntimeEnvironment, netwo
  * the prompt waits for ever, so a variable that only the keystore holds fails at once.
  * Hardhat skips the keystore in CI, where no prompt can happen.
  */
-function assertKeystoreReadable(hre: HardhatRuntimeEnvironment, name: string): void {
-  if (process.stdin.isTTY === true || isCi()) return;
-  const file = (hre.config as { keystore?: { filePath?: string } }).keystore?.filePath;
+export function assertKeystoreReadable(file: string | undefined, name: string, terminal: { isTTY: boolean; ci: boolean }): void {
+  if (terminal.isTTY || terminal.ci) return;
   if (file === undefined || !existsSync(file)) return;
   let secrets: Record<string, unknown> | undefined;
   try {
