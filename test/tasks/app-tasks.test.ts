@@ -136,7 +136,12 @@ describe("tasks: devices and flags", function () {
     const added = await run("add-device", { app, device: devices.join(","), json: true });
     expect(added.exitCode).to.equal(0);
     expect(added.json.transactions).to.have.length(2);
-    expect(added.stderr).to.match(/^\[1\/2\] allow device 0x[0-9a-f]{64} on app 0x[0-9a-fA-F]{40}: 0x[0-9a-f]{64}$/m);
+    // Each hash is printed as it is sent, before its receipt.
+    const sentLines = added.stderr.split("\n").filter((line) => line.startsWith("sent: "));
+    expect(sentLines).to.have.length(2);
+    for (const [i, line] of sentLines.entries()) {
+      expect(line).to.equal(`sent: allow device ${devices[i]} on app ${app}: tx ${added.json.transactions[i].hash} (nonce ${line.match(/nonce (\d+)/)![1]})`);
+    }
     expect(await publicClient.getBlockNumber({ cacheTime: 0 })).to.equal(before + 2n);
     for (const device of devices) expect(await deviceAllowed(device)).to.equal(true);
 
