@@ -43,6 +43,8 @@ export interface SendOptions {
   progressEveryMs?: number;
   /** The command that waits for a pending transaction, named in messages (`npx hardhat tx-status …`). */
   statusCommand?: string;
+  /** Told when a transaction starts waiting for its receipt (and, with undefined, when the wait ends): lets a CLI say what Ctrl-C leaves behind. */
+  onWaiting?: (tx: SubmittedTransaction | undefined) => void;
 }
 
 export interface SubmittedTransaction {
@@ -212,6 +214,7 @@ export async function waitForTransaction(client: PublicClient, submitted: Submit
   const log = options.log ?? (() => {});
   const timeoutMs = options.receiptTimeoutMs ?? 600_000;
   const started = Date.now();
+  options.onWaiting?.(submitted);
   const progress = setInterval(() => log(`still waiting for ${submitted.hash} (${submitted.summary}) to be mined: ${Math.round((Date.now() - started) / 1000)} s`), options.progressEveryMs ?? 15_000);
   progress.unref();
   let replacedBy: string | undefined;
@@ -239,6 +242,7 @@ export async function waitForTransaction(client: PublicClient, submitted: Submit
     throw toRpcError(client, "eth_getTransactionReceipt", error);
   } finally {
     clearInterval(progress);
+    options.onWaiting?.(undefined);
   }
   options.journal?.remove(submitted.from, submitted.nonce);
   if (replacedBy !== undefined) {

@@ -7,7 +7,7 @@ import { getAddress, type PublicClient } from "viem";
 import { RpcError } from "../../src/chain/errors.js";
 import { DEFAULT_RPC_POLICY, withRpcPolicy, type RequestFn } from "../../src/chain/rpc-policy.js";
 import { redactRpcUrl, redactUrlsInText } from "../../src/chain/rpc-url.js";
-import { useSendOptions, type SignerClient } from "../../src/chain/send-transaction.js";
+import { useSendOptions, type SignerClient, type SubmittedTransaction } from "../../src/chain/send-transaction.js";
 import { fileJournal } from "../../src/deployments/tx-journal.js";
 import { WrongChainError } from "../../src/manage/errors.js";
 import { InvalidInputError, describeError } from "../../src/util/errors.js";
@@ -214,19 +214,51 @@ export async function connectSigner(hre: HardhatRuntimeEnvironment, from: string
     log: progress,
     receiptTimeoutMs: receiptTimeoutFromEnv(),
     statusCommand: `npx hardhat tx-status --network ${chain.networkName} --wait`,
+    onWaiting: (tx) => explainInterrupt(tx, chain.networkName),
   });
   return { ...chain, signer };
 }
+
+let interruptHandler: (() => void) | undefined;
+
+/**
+ * While a transaction waits for its receipt, Ctrl-C (or a kill) says what it leaves
+ * behind: the transaction is still pending, and how to pick it up. Outside such waits the
+ * default signal behaviour is untouched.
+ */
+function explainInterrupt(tx: SubmittedTransaction | undefined, networkName: string): void {
+  if (interruptHandler !== undefined) {
+    process.off("SIGINT", interruptHandler);
+    process.off("SIGTERM", interruptHandler);
+    interruptHandler = undefined;
+  }
+  if (tx === undefined) return;
+  interruptHandler = () => {
+    console.error(
+      escapeTerminalText(
+        `interrupted: transaction ${tx.hash} (${tx.summary}, nonce ${tx.nonce}) may still be pending; run the same command again ` +
+          `(it waits for this transaction, nothing is sent twice) or \`npx hardhat tx-status --network ${networkName} --wait\``,
+      ),
+    );
+    process.exit(130);
+  };
+  process.once("SIGINT", interruptHandler);
+  process.once("SIGTERM", interruptHandler);
+}
+
+let warned = false;
 
 /**
  * A state-changing command on Hardhat's in-process chain changes nothing anywhere: the
  * chain is thrown away when the command exits. Demos and tests do this on purpose; an
  * operator who forgot `--network` must not read "app deployed at 0x…" as a deployment.
- * (`hardhat test` runs, which use the in-process chain on purpose, are not warned.)
+ * Printed once per process (a demo runs many tasks); `hardhat test` runs, which use the
+ * in-process chain on purpose, are not warned.
  */
 function warnSimulated(hre: HardhatRuntimeEnvironment, networkName: string): void {
   // Under `hardhat test` the in-process chain is the point (Hardhat sets HH_TEST).
-  if (process.env.HH_TEST === "true") return;
+  if (process.env.HH_TEST === "true" || warned) return;
+  warned = true;
   const given = hre.globalOptions.network !== undefined;
   const networks = Object.entries(hre.config.networks)
     .filter(([, config]) => config.type === "http")

@@ -70,7 +70,9 @@ describe("CLI: pending transactions, custom RPC URL, deployments file (hardhat n
     const [, txHash] = await first.waitForStderr(/^sent: .*: tx (0x[0-9a-f]{64}) \(nonce \d+\)$/m);
     first.child.kill("SIGINT");
     const interrupted = await first.done;
-    expect(interrupted.code === 0).to.equal(false);
+    expect(interrupted.code, interrupted.stderr).to.equal(130);
+    expect(interrupted.stderr).to.include(`interrupted: transaction ${txHash} (`);
+    expect(interrupted.stderr).to.include("run the same command again (it waits for this transaction, nothing is sent twice) or `npx hardhat tx-status --network custom --wait`");
     expect(await nonce("pending")).to.equal((await nonce("latest")) + 1);
 
     const journal = JSON.parse(readFileSync(path.join(dir, "chain-31337", "pending-transactions.json"), "utf8"));
