@@ -77,6 +77,6 @@ async function describeByHash(client: PublicClient, hash: Hex): Promise<Pick<Pen
     if (error instanceof TransactionNotFoundError) return undefined;
     throw toRpcError(client, "eth_getTransactionByHash", error);
   });
-  if (tx === undefined) throw new PendingTransactionError(`transaction ${hash} is unknown to the node (never sent, dropped, or another chain)`);
+  if (tx === undefined) throw new DstackGovernanceError("TX_UNKNOWN", `--hash: transaction ${hash} is unknown to the node (never sent, dropped, or another chain)`);
   return { hash, from: getAddress(tx.from), nonce: tx.nonce, summary: tx.to === null ? "contract creation" : `call to ${getAddress(tx.to)}` };
 }
