@@ -43,7 +43,7 @@ export interface SendOptions {
   progressEveryMs?: number;
   /** The command that waits for a pending transaction, named in messages (`npx hardhat tx-status …`). */
   statusCommand?: string;
-  /** Told when a transaction starts waiting for its receipt (and, with undefined, when the wait ends): lets a CLI say what Ctrl-C leaves behind. */
+  /** Told when a transaction is sent or starts waiting for its receipt (and, with undefined, when the wait ends): lets a CLI say what Ctrl-C leaves behind. */
   onWaiting?: (tx: SubmittedTransaction | undefined) => void;
 }
 
@@ -204,9 +204,12 @@ export async function submitTransaction(client: PublicClient, signer: SignerClie
     );
   }
   journal?.put({ ...entry, hash });
+  const submitted = { summary: tx.summary, hash, from, nonce, resumed: false };
+  // Before the hash is shown: whoever reads it and presses Ctrl-C gets the explanation.
+  options.onWaiting?.(submitted);
   const link = explorerLink(signer.chain, hash);
   log(`sent: ${tx.summary}: tx ${hash} (nonce ${nonce})${link === undefined ? "" : ` ${link}`}`);
-  return { summary: tx.summary, hash, from, nonce, resumed: false };
+  return submitted;
 }
 
 /** The second half of `sendTransaction`: waits for the receipt (with progress), clears the journal entry. */
