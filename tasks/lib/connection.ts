@@ -45,6 +45,8 @@ export async function connectChain(hre: HardhatRuntimeEnvironment, options: { re
       const override = { timeout: policy.timeoutMs, ...(options.readOnly === true ? { accounts: "remote" as const } : {}) };
       connection = await hre.network.create({ network: name, override });
       const url = await config.url.get().then(redactRpcUrl, () => undefined);
+      // hardhat-viem builds every client (and the signing path) on this provider, so its
+      // `request` is the one place every call passes through: the timeout goes there.
       const provider = connection.provider as unknown as { request: RequestFn };
       provider.request = withRpcPolicy(provider.request.bind(provider), { ...policy, url, onProgress: progress });
     } else {
