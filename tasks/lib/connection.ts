@@ -221,31 +221,34 @@ export async function connectSigner(hre: HardhatRuntimeEnvironment, from: string
   return { ...chain, signer };
 }
 
-let interruptHandler: (() => void) | undefined;
+let waiting: { tx: SubmittedTransaction; networkName: string } | undefined;
+let signalsHandled = false;
 
 /**
  * While a transaction waits for its receipt, Ctrl-C (or a kill) says what it leaves
- * behind: the transaction is still pending, and how to pick it up. Outside such waits the
- * default signal behaviour is untouched.
+ * behind: the transaction is still pending, and how to pick it up. The handler is
+ * installed once and never removed: removing a signal listener drops a signal that has
+ * arrived but not been dispatched yet, which would make that Ctrl-C do nothing. Outside
+ * a wait it exits as the default would (130 / 143).
  */
 function explainInterrupt(tx: SubmittedTransaction | undefined, networkName: string): void {
-  if (interruptHandler !== undefined) {
-    process.off("SIGINT", interruptHandler);
-    process.off("SIGTERM", interruptHandler);
-    interruptHandler = undefined;
-  }
-  if (tx === undefined) return;
-  interruptHandler = () => {
-    console.error(
-      escapeTerminalText(
-        `interrupted: transaction ${tx.hash} (${tx.summary}, nonce ${tx.nonce}) may still be pending; run the same command again ` +
-          `(it waits for this transaction, nothing is sent twice) or \`npx hardhat tx-status --network ${networkName} --wait\``,
-      ),
-    );
-    process.exit(130);
+  waiting = tx === undefined ? undefined : { tx, networkName };
+  if (tx === undefined || signalsHandled) return;
+  signalsHandled = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (waiting !== undefined) {
+      const { tx: pending, networkName: network } = waiting;
+      console.error(
+        escapeTerminalText(
+          `interrupted: transaction ${pending.hash} (${pending.summary}, nonce ${pending.nonce}) may still be pending; run the same command again ` +
+            `(it waits for this transaction, nothing is sent twice) or \`npx hardhat tx-status --network ${network} --wait\``,
+        ),
+      );
+    }
+    process.exit(signal === "SIGTERM" ? 143 : 130);
   };
-  process.once("SIGINT", interruptHandler);
-  process.once("SIGTERM", interruptHandler);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 }
 
 let warned = false;
