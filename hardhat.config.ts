@@ -97,6 +97,15 @@ export default defineConfig({
         blockNumber: 8_891_712,
       },
     },
+    // Any node, without editing this file: `RPC_URL=https://… npx hardhat --network custom …`
+    // (the variable upstream dstack's tasks read). The chain id is whatever the node
+    // answers; signing uses DEPLOYER_PRIVATE_KEY (or LEDGER_ACCOUNTS), read-only commands need no key.
+    custom: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("RPC_URL"),
+      ...liveAccounts(),
+    },
     sepolia: {
       type: "http",
       chainType: "l1",

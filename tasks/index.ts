@@ -84,6 +84,7 @@ export const tasks: TaskDefinition[] = [
     str("owner", "ADDRESS of the KMS owner (default: the signer)"),
     str("appImplementation", "ADDRESS of an existing DstackApp implementation for the factory"),
     flag("noAppImplementation", "Deploy no app implementation (set one later with set-app-implementation)"),
+    str("saveAs", "Record the KMS under this name in deployments/chain-<id>/deployments.json (default kms-<n>); later --kms <name>"),
     json,
     str("from", "Sign with this configured account"),
   ).setAction(() => import("./actions/deploy-kms.js")).build(),
@@ -98,6 +99,7 @@ export const tasks: TaskDefinition[] = [
     flag("requireTcbUpToDate", "Only platforms whose TCB status is UpToDate may boot"),
     flag("disableUpgrades", "Freeze the implementation for ever (needs --yes)"),
     flag("yes", "Confirm an irreversible choice such as --disable-upgrades"),
+    str("saveAs", "Record the app under this name in deployments/chain-<id>/deployments.json (default app-<n>); later --app <name>"),
     json,
     str("from", "Sign with this configured account"),
   ).setAction(() => import("./actions/deploy-app.js")).build(),
@@ -133,6 +135,12 @@ export const tasks: TaskDefinition[] = [
     flag("quiet", "No progress on stderr"),
     json,
   ).setAction(() => import("./actions/list-compose-hashes.js")).build(),
+  apply(
+    task("tx-status", example("Transactions sent and not seen mined (left by an interrupted run), or one --hash: their state; --wait for the outcome", "tx-status --network sepolia --wait")),
+    str("hash", "One transaction hash (default: every journaled pending transaction of this chain)"),
+    flag("wait", "Wait for pending transactions to be mined (exit 0 success, 1 reverted/replaced, 3 still pending)"),
+    json,
+  ).setAction(() => import("./actions/tx-status.js")).build(),
   apply(task("app-info", example("Show an app's owner, pending owner, implementation, version, flags and interfaces", "app-info --app 0xApp --network sepolia")), app, json)
     .setAction(() => import("./actions/app-info.js"))
     .build(),

@@ -221,3 +221,15 @@ export function revertData(error: unknown): Hex | undefined {
   }
   return undefined;
 }
+
+/**
+ * A transaction this tool sent is not mined yet, or an earlier run's transaction cannot be
+ * told apart from another one using its nonce. Nothing was sent twice; the message says
+ * how to wait for it, inspect it or replace it.
+ */
+export class PendingTransactionError extends DstackGovernanceError {
+  override name = "PendingTransactionError";
+  constructor(message: string, options: { details?: string; cause?: unknown } = {}) {
+    super("TX_PENDING", message, options);
+  }
+}

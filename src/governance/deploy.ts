@@ -3,8 +3,8 @@ import { createRequire } from "node:module";
 import { encodeDeployData, encodeFunctionData, getAddress, zeroAddress, type Abi, type Address, type Hex, type PublicClient } from "viem";
 
 import { isRevertError, toRpcError } from "../chain/errors.js";
+import { sendTransaction, submitTransaction, type SignerClient } from "../chain/send-transaction.js";
 import { TransactionRevertedError } from "../manage/errors.js";
-import { assertBalanceCovers, type SignerClient } from "../manage/send-direct.js";
 import { InvalidInputError } from "../util/errors.js";
 import { safeAbi, safeProxyFactoryAbi } from "./abi/safe.js";
 import { revertReason } from "./simulate.js";
@@ -14,11 +14,13 @@ export interface Deployed {
   address: Address;
   transactionHash: Hex;
   gasUsed: bigint;
+  blockNumber: bigint;
 }
 
 /**
- * Deploys contract bytecode with the signer: simulated first (a revert or a balance that
- * does not cover the estimate sends nothing), then sent and waited for.
+ * Deploys contract bytecode with the signer through the send primitive: simulated first (a
+ * revert or a balance that does not cover the estimate sends nothing), then sent,
+ * journaled and waited for.
  */
 export async function deployBytecode(
   client: PublicClient,
@@ -26,32 +28,19 @@ export async function deployBytecode(
   contract: { label: string; abi: Abi; bytecode: Hex; args?: readonly unknown[] },
 ): Promise<Deployed> {
   const data = encodeDeployData({ abi: contract.abi, bytecode: contract.bytecode, args: (contract.args ?? []) as unknown[] });
-  const hash = await sendChecked(client, signer, { data, summary: `deploy ${contract.label}` });
-  const receipt = await client.waitForTransactionReceipt({ hash }).catch((error: unknown) => {
-    throw toRpcError(client, "eth_getTransactionReceipt", error);
-  });
-  if (receipt.status !== "success" || receipt.contractAddress == null) {
-    throw new TransactionRevertedError(`deploy ${contract.label}`, `transaction ${hash} reverted in block ${receipt.blockNumber}`);
+  const sent = await sendTransaction(client, signer, { data, summary: `deploy ${contract.label}` });
+  if (sent.contractAddress === undefined) {
+    throw new TransactionRevertedError(`deploy ${contract.label}`, `transaction ${sent.hash} created no contract (block ${sent.blockNumber})`);
   }
-  return { address: getAddress(receipt.contractAddress), transactionHash: hash, gasUsed: receipt.gasUsed };
+  return { address: sent.contractAddress, transactionHash: sent.hash, gasUsed: sent.gasUsed, blockNumber: sent.blockNumber };
 }
 
-/** Simulates, checks the balance, sends; returns the transaction hash. */
+/**
+ * Simulates, checks the balance, sends (journaled; an earlier run's pending transaction
+ * of the same change is returned instead of a second send); returns the transaction hash.
+ */
 export async function sendChecked(client: PublicClient, signer: SignerClient, tx: { to?: Address; data: Hex; value?: bigint; summary: string }): Promise<Hex> {
-  const from = getAddress(signer.account.address);
-  let gas: bigint;
-  try {
-    gas = await client.estimateGas({ account: from, ...(tx.to === undefined ? {} : { to: tx.to }), data: tx.data, value: tx.value ?? 0n });
-  } catch (error) {
-    if (isRevertError(error)) throw new TransactionRevertedError(tx.summary, revertReason(error));
-    throw toRpcError(client, "eth_estimateGas", error);
-  }
-  await assertBalanceCovers(client, from, gas);
-  return signer
-    .sendTransaction({ account: signer.account, chain: signer.chain, ...(tx.to === undefined ? {} : { to: tx.to }), data: tx.data, value: tx.value ?? 0n, gas: (gas * 12n) / 10n })
-    .catch((error: unknown) => {
-      throw toRpcError(client, "eth_sendTransaction", error);
-    });
+  return (await submitTransaction(client, signer, tx)).hash;
 }
 
 const SAFE_ARTIFACTS: Record<keyof SafeContracts, string> = {
@@ -132,10 +121,6 @@ export async function deploySafe(
     throw toRpcError(client, "eth_call", error);
   }
   const data = encodeFunctionData({ abi: safeProxyFactoryAbi, functionName: "createProxyWithNonce", args });
-  const hash = await sendChecked(client, signer, { to: contracts.safeProxyFactoryAddress, data, summary: "create the Safe" });
-  const receipt = await client.waitForTransactionReceipt({ hash }).catch((error: unknown) => {
-    throw toRpcError(client, "eth_getTransactionReceipt", error);
-  });
-  if (receipt.status !== "success") throw new TransactionRevertedError("create the Safe", `transaction ${hash} reverted in block ${receipt.blockNumber}`);
-  return { address: predicted, transactionHash: hash, gasUsed: receipt.gasUsed };
+  const sent = await sendTransaction(client, signer, { to: contracts.safeProxyFactoryAddress, data, summary: "create the Safe" });
+  return { address: predicted, transactionHash: sent.hash, gasUsed: sent.gasUsed, blockNumber: sent.blockNumber };
 }

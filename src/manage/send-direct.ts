@@ -1,12 +1,12 @@
-import { getAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from "viem";
+import { getAddress, type Address, type Hex, type PublicClient } from "viem";
 
 import { dstackAppAbi } from "../abi/dstack-app.js";
-import { isRevertError, toRpcError } from "../chain/errors.js";
-import { describeError } from "../util/errors.js";
-import { InsufficientFundsError, NotOwnerError, TransactionRevertedError } from "./errors.js";
-import type { ChangePlan, PlannedCall } from "./planned-call.js";
+import { toRpcError } from "../chain/errors.js";
+import { assertBalanceCovers, sendTransaction, simulateTransaction, type SignerClient } from "../chain/send-transaction.js";
+import { NotOwnerError } from "./errors.js";
+import type { ChangePlan } from "./planned-call.js";
 
-export type SignerClient = WalletClient<Transport, Chain | undefined, Account>;
+export { assertBalanceCovers, type SignerClient };
 
 export interface SentTransaction {
   summary: string;
@@ -24,29 +24,15 @@ export async function preflightDirect(publicClient: PublicClient, signer: Signer
   const from = getAddress(signer.account.address);
   await assertSenderRole(publicClient, from, plan);
   const gas: bigint[] = [];
-  for (const call of plan.calls) gas.push(await simulate(publicClient, from, call));
+  for (const call of plan.calls) gas.push(await simulateTransaction(publicClient, from, call));
   if (plan.calls.length > 0) await assertBalanceCovers(publicClient, from, gas.reduce((sum, g) => sum + g, 0n));
   return { gas };
 }
 
-/** Throws `InsufficientFundsError` unless `from` can pay `gas` at the current max fee per gas. */
-export async function assertBalanceCovers(publicClient: PublicClient, from: Address, gas: bigint): Promise<void> {
-  const [fees, balance] = await Promise.all([
-    publicClient.estimateFeesPerGas().catch((error: unknown) => {
-      throw toRpcError(publicClient, "eth_feeHistory", error);
-    }),
-    publicClient.getBalance({ address: from }).catch((error: unknown) => {
-      throw toRpcError(publicClient, "eth_getBalance", error);
-    }),
-  ]);
-  const pricePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n;
-  const needed = gas * pricePerGas;
-  if (balance < needed) throw new InsufficientFundsError(from, balance, needed);
-}
-
 /**
  * Sends a plan's calls one after another with the signer's key, after `preflightDirect`,
- * waiting for each receipt. A reverted receipt stops the sequence with a typed error.
+ * through the toolkit's one send primitive (hash reported at once, journaled, receipt
+ * awaited). A reverted receipt stops the sequence with a typed error.
  */
 export async function executeDirect(
   publicClient: PublicClient,
@@ -57,18 +43,8 @@ export async function executeDirect(
   const { gas } = await preflightDirect(publicClient, signer, plan);
   const sent: SentTransaction[] = [];
   for (const [i, call] of plan.calls.entries()) {
-    const hash = await signer
-      .sendTransaction({ account: signer.account, chain: signer.chain, to: call.to, data: call.data, value: call.value, gas: withMargin(gas[i]!) })
-      .catch((error: unknown) => {
-        throw toRpcError(publicClient, "eth_sendTransaction", error);
-      });
-    const receipt = await publicClient.waitForTransactionReceipt({ hash }).catch((error: unknown) => {
-      throw toRpcError(publicClient, "eth_getTransactionReceipt", error);
-    });
-    if (receipt.status !== "success") {
-      throw new TransactionRevertedError(call.summary, `transaction ${hash} reverted in block ${receipt.blockNumber}`);
-    }
-    const result = { summary: call.summary, hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
+    const confirmed = await sendTransaction(publicClient, signer, { to: call.to, data: call.data, value: call.value, summary: call.summary, gas: gas[i]! });
+    const result = { summary: call.summary, hash: confirmed.hash, blockNumber: confirmed.blockNumber, gasUsed: confirmed.gasUsed };
     sent.push(result);
     onProgress?.(i + 1, plan.calls.length, result);
   }
@@ -103,16 +79,3 @@ export async function assertSigner(publicClient: PublicClient, from: Address, ta
   const role = sender.role === "pendingOwner" ? "pending owner" : "owner";
   throw new NotOwnerError(getAddress(from), required, role, target, code !== undefined && code !== "0x");
 }
-
-async function simulate(publicClient: PublicClient, from: Address, call: PlannedCall): Promise<bigint> {
-  try {
-    return await publicClient.estimateGas({ account: from, to: call.to, data: call.data, value: call.value });
-  } catch (error) {
-    if (!isRevertError(error)) throw toRpcError(publicClient, "eth_estimateGas", error);
-    throw new TransactionRevertedError(call.summary, describeError(error));
-  }
-}
-
-// Estimates are exact on the simulated chain but a state change between estimate and
-// inclusion (another batch landing first) can raise the cost; 20% keeps such sends alive.
-const withMargin = (gas: bigint): bigint => (gas * 12n) / 10n;

@@ -1,14 +1,15 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { readAppInfo } from "../../src/chain/app-state.js";
-import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
+import { parseContractRef, resolveContractRef } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
 export default async function (args: { app?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
-    const app = parseAddress(args.app, "--app");
-    const { publicClient } = await connectChain(hre, { readOnly: true });
+    const appRef = parseContractRef(args.app, "--app");
+    const { publicClient, chainId } = await connectChain(hre, { readOnly: true });
+    const app = resolveContractRef(hre, appRef, "--app", chainId);
     const info = await readAppInfo(publicClient, app);
     const [ownerCode, pendingCode] = await Promise.all([
       publicClient.getCode({ address: info.owner }),

@@ -2,16 +2,17 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAppContract } from "../../src/chain/app-state.js";
 import { readAllowlist } from "../../src/manage/allowlist-plan.js";
-import { parseAddress } from "../lib/args.js";
 import { collectComposeHashes, type ComposeSourceArgs } from "../lib/compose-args.js";
 import { connectChain } from "../lib/connection.js";
+import { parseContractRef, resolveContractRef } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
 export default async function (args: ComposeSourceArgs & { app?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
-    const app = parseAddress(args.app, "--app");
+    const appRef = parseContractRef(args.app, "--app");
     const sources = await collectComposeHashes(args);
     const { publicClient, chainId } = await connectChain(hre, { readOnly: true });
+    const app = resolveContractRef(hre, appRef, "--app", chainId);
     await assertAppContract(publicClient, app);
     const blockNumber = await publicClient.getBlockNumber();
     const allowed = await readAllowlist(publicClient, "compose-hash", app, sources.map((s) => s.composeHash));

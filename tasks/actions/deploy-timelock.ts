@@ -4,9 +4,11 @@ import { zeroAddress, type Abi, type Address, type Hex } from "viem";
 import { deployBytecode } from "../../src/governance/deploy.js";
 import { formatDuration, parseDuration } from "../../src/governance/duration.js";
 import { readTimelockDelay } from "../../src/governance/timelock-state.js";
+import { deploymentsFile } from "../../src/deployments/deployments-file.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { parseAddress, requireOption } from "../lib/args.js";
-import { connectSigner } from "../lib/connection.js";
+import { connectSigner, deploymentsDir } from "../lib/connection.js";
+import { recordDeploymentFor } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
@@ -39,7 +41,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const executors = executorsText.toLowerCase() === "anyone" ? [zeroAddress as Address] : addressList(executorsText, "--executors", "executor addresses");
     if (executors.length === 0) throw new InvalidInputError("--executors: at least one executor (or `anyone`) is needed");
     const admin = args.admin === undefined ? (zeroAddress as Address) : parseAddress(args.admin, "--admin");
-    const { publicClient, signer, chainId } = await connectSigner(hre, args.from);
+    const { publicClient, signer, chainId, connection } = await connectSigner(hre, args.from);
     const artifact = await hre.artifacts.readArtifact("TimelockController");
     const deployed = await deployBytecode(publicClient, signer, {
       label: "TimelockController",
@@ -55,9 +57,17 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       const code = await publicClient.getCode({ address: proposer });
       if (code === undefined || code === "0x") warnings.push(`proposer ${proposer} is an EOA: one key can schedule any change`);
     }
+    const savedAs = recordDeploymentFor(
+      hre,
+      connection.networkConfig.type,
+      chainId,
+      { kind: "TimelockController", address: deployed.address, transactionHash: deployed.transactionHash, blockNumber: deployed.blockNumber.toString() },
+      undefined,
+      "timelock",
+    );
     return {
       ok: true,
-      data: { chainId, timelock: deployed.address, minDelay, proposers, executors, admin: admin === zeroAddress ? null : admin, transaction: deployed, warnings },
+      data: { chainId, timelock: deployed.address, minDelay, proposers, executors, admin: admin === zeroAddress ? null : admin, transaction: deployed, warnings, savedAs: savedAs ?? null },
       lines: [
         `TimelockController ${deployed.address} deployed on chain ${chainId}`,
         `  minimum delay ${formatDuration(minDelay)}`,
@@ -66,6 +76,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
         `  admin         ${admin === zeroAddress ? "none (the timelock administers itself)" : admin}`,
         `  tx ${deployed.transactionHash}, gas used ${deployed.gasUsed}`,
         ...warnings.map((warning) => `⚠ ${warning}`),
+        ...(savedAs === undefined ? [] : [`recorded as ${savedAs} in ${deploymentsFile(deploymentsDir(hre), chainId)}`]),
       ],
     };
   });

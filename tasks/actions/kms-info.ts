@@ -2,16 +2,17 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { readKmsInfo } from "../../src/chain/app-state.js";
 import { assertKmsContract } from "../../src/manage/targets.js";
-import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
+import { parseContractRef, resolveContractRef } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
 const short = (hex: string) => (hex.length > 42 ? `${hex.slice(0, 42)}… (${(hex.length - 2) / 2} bytes)` : hex === "0x" ? "empty" : hex);
 
 export default async function (args: { kms?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
-    const kms = parseAddress(args.kms, "--kms");
-    const { publicClient } = await connectChain(hre, { readOnly: true });
+    const kmsRef = parseContractRef(args.kms, "--kms");
+    const { publicClient, chainId } = await connectChain(hre, { readOnly: true });
+    const kms = resolveContractRef(hre, kmsRef, "--kms", chainId);
     await assertKmsContract(publicClient, kms);
     const info = await readKmsInfo(publicClient, kms);
     return {

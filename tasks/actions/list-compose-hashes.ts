@@ -3,8 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { assertAppContract } from "../../src/chain/app-state.js";
 import { readComposeHashHistory, type ComposeHashHistoryOptions } from "../../src/chain/compose-hash-history.js";
 import { InvalidInputError } from "../../src/util/errors.js";
-import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
+import { parseContractRef, resolveContractRef } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
@@ -26,7 +26,7 @@ const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString().
 
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
-    const app = parseAddress(args.app, "--app");
+    const appRef = parseContractRef(args.app, "--app");
     const fromBlock = parseBlock(args.fromBlock, "--from-block");
     const toBlock = parseBlock(args.toBlock, "--to-block");
     const chunk = parseBlock(args.chunkSize, "--chunk-size");
@@ -34,7 +34,8 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     if (fromBlock !== undefined && toBlock !== undefined && fromBlock > toBlock) {
       throw new InvalidInputError(`--from-block ${fromBlock} is after --to-block ${toBlock}`);
     }
-    const { publicClient } = await connectChain(hre, { readOnly: true });
+    const { publicClient, chainId } = await connectChain(hre, { readOnly: true });
+    const app = resolveContractRef(hre, appRef, "--app", chainId);
     await assertAppContract(publicClient, app);
 
     const options: ComposeHashHistoryOptions = {};

@@ -6,8 +6,9 @@ import { ALLOWLISTS, planAllowlistChange, readAllowlist, type AllowlistName } fr
 import { InvalidInputError } from "../../src/util/errors.js";
 import type { Hex } from "../../src/util/hex.js";
 import { applyPlan } from "./apply-plan.js";
-import { parseAddress, parseBytes32List } from "./args.js";
+import { parseBytes32List } from "./args.js";
 import { connectSigner } from "./connection.js";
+import { parseContractRef, resolveContractRef } from "./deployments.js";
 import { runCommand } from "./output.js";
 
 /** The options of every state-changing task (see the `sending` builder), route options included. */
@@ -29,10 +30,12 @@ export function allowlistAction<A extends SendArgs & { app?: string; kms?: strin
   const kind = ALLOWLISTS[list].kind;
   return async (args: A, hre: HardhatRuntimeEnvironment): Promise<void> =>
     runCommand(args.json, async () => {
-      const target: Address = kind === "app" ? parseAddress(args.app, "--app") : parseAddress(args.kms, "--kms");
+      const flag = kind === "app" ? "--app" : "--kms";
+      const targetRef = parseContractRef(kind === "app" ? args.app : args.kms, flag);
       const route = parseRoute(args);
       const values = await collect(args);
-      const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
+      const { publicClient, signer, networkName, chainId } = await connectSigner(hre, args.from);
+      const target: Address = resolveContractRef(hre, targetRef, flag, chainId);
       const plan = await planAllowlistChange(publicClient, list, target, values, action);
       const result = await applyPlan(publicClient, signer, plan, {
         dryRun: args.dryRun,

@@ -83,9 +83,8 @@ export async function applyPlan(publicClient: PublicClient, signer: SignerClient
       ],
     };
   }
-  const sent = await executeDirect(publicClient, signer, plan, (done, total, tx) => {
-    if (total > 1) console.error(`[${done}/${total}] ${tx.summary}: ${tx.hash}`);
-  });
+  // Each hash is printed on stderr by the send primitive the moment it is sent.
+  const sent = await executeDirect(publicClient, signer, plan);
   const confirmation = await options.confirm();
   return {
     ok: confirmation.ok,

@@ -56,7 +56,8 @@ function exitCodeOf(error: unknown): number {
   if (error instanceof InvalidInputError) return EXIT.invalidInput;
   if (error instanceof DstackGovernanceError) {
     // LOG_SCAN_FAILED: the node refused eth_getLogs even for one block or answered inconsistently.
-    return ["RPC_ERROR", "NO_CODE", "WRONG_CHAIN", "LOG_SCAN_FAILED"].includes(error.code) ? EXIT.chainError : EXIT.failed;
+    // TX_PENDING: a sent transaction is not mined yet (the chain has not answered the question).
+    return ["RPC_ERROR", "NO_CODE", "WRONG_CHAIN", "LOG_SCAN_FAILED", "TX_PENDING"].includes(error.code) ? EXIT.chainError : EXIT.failed;
   }
   // Hardhat's own errors (e.g. a missing configuration variable) are configuration problems.
   return (error as { name?: unknown }).name === "HardhatError" ? EXIT.invalidInput : EXIT.failed;

@@ -9,11 +9,8 @@
  * npm's own warnings cannot end up in the captured stderr and no npx process tree is left
  * behind. Every child gets CI=true and no TTY. 12 processes in all (2 cores: ~2 s each).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -22,100 +19,16 @@ import { createPublicClient, getAddress, http, type Address, type Hex, type Publ
 
 import { dstackAppAbi } from "../../src/abi/dstack-app.js";
 import { dstackKmsAbi } from "../../src/abi/dstack-kms.js";
+import { PROJECT, cliRunner, parseJson, startHardhatNode, stop } from "../support/cli.js";
 
-const require = createRequire(import.meta.url);
-const HARDHAT_PACKAGE = require.resolve("hardhat/package.json");
-const HARDHAT_BIN = path.join(path.dirname(HARDHAT_PACKAGE), (JSON.parse(readFileSync(HARDHAT_PACKAGE, "utf8")) as { bin: { hardhat: string } }).bin.hardhat);
-const PROJECT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const CLI_CONFIG = path.join("test", "cli", "hardhat.cli.config.ts");
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-let spawned = 0;
-
-/** Runs `hardhat …args` as its own process; resolves when it exits. */
-function hardhat(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<CliResult> {
-  spawned += 1;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HARDHAT_BIN, ...args], {
-      cwd: PROJECT,
-      env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`hardhat ${args.join(" ")} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function parseJson(result: CliResult): any {
-  try {
-    return JSON.parse(result.stdout);
-  } catch {
-    throw new Error(`stdout is not one JSON document (exit ${result.code}):\n${result.stdout}\n--- stderr\n${result.stderr}`);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitForChainId(url: string, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited with ${child.exitCode}:\n${log()}`);
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-        signal: AbortSignal.timeout(2_000),
-      });
-      const body = (await response.json()) as { result?: string };
-      if (typeof body.result === "string") return Number(BigInt(body.result));
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`hardhat node did not answer eth_chainId at ${url} within ${timeoutMs} ms:\n${log()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
+const runner = cliRunner();
+const hardhat = runner.hardhat;
 
 describe("CLI end to end (hardhat node + hardhat processes)", function () {
   this.timeout(120_000);
 
-  let node: ChildProcess | undefined;
-  let nodeLog = "";
+  let node: Awaited<ReturnType<typeof startHardhatNode>>["child"] | undefined;
   let port: number;
   let url: string;
   let client: PublicClient;
@@ -125,7 +38,7 @@ describe("CLI end to end (hardhat node + hardhat processes)", function () {
   let kms: Address;
   let app: Address;
   /** `--network localhost` of the test config, pointed at the node. */
-  const onNode = (args: string[]) => hardhat(["--config", CLI_CONFIG, "--network", "localhost", ...args], { DSTACK_TEST_RPC_URL: url });
+  const onNode = (args: string[]) => hardhat(["--config", CLI_CONFIG, "--network", "localhost", ...args], { DSTACK_TEST_RPC_URL: url, DSTACK_DEPLOYMENTS_DIR: dir });
 
   before(async function () {
     dir = mkdtempSync(path.join(tmpdir(), "dstack-cli-"));
@@ -133,17 +46,9 @@ describe("CLI end to end (hardhat node + hardhat processes)", function () {
     copyFileSync(path.join(PROJECT, "examples", "app-compose.json"), appCompose);
     composeHash = `0x${createHash("sha256").update(readFileSync(appCompose)).digest("hex")}`;
 
-    port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    spawned += 1;
-    node = spawn(process.execPath, [HARDHAT_BIN, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-      cwd: PROJECT,
-      env: { ...process.env, CI: "true", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    node.stdout!.on("data", (chunk: Buffer) => (nodeLog = (nodeLog + chunk.toString("utf8")).slice(-20_000)));
-    node.stderr!.on("data", (chunk: Buffer) => (nodeLog = (nodeLog + chunk.toString("utf8")).slice(-20_000)));
-    expect(await waitForChainId(url, node, () => nodeLog)).to.equal(31337);
+    const started = await startHardhatNode(runner);
+    ({ port, url } = started);
+    node = started.child;
     client = createPublicClient({ transport: http(url, { retryCount: 0 }) }) as PublicClient;
   });
 
@@ -151,7 +56,7 @@ describe("CLI end to end (hardhat node + hardhat processes)", function () {
     await stop(node);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     // Keep the machine's budget in view: this file must stay cheap on 2 cores.
-    expect(spawned).to.be.at.most(12);
+    expect(runner.spawned()).to.be.at.most(12);
   });
 
   it("compose-hash --app-compose --json: exit 0, the SHA-256 of the file, one JSON document on stdout", async function () {

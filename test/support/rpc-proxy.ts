@@ -27,7 +27,9 @@ export type FailureMode =
   /** The TCP connection is destroyed without an answer (the process or network is gone). */
   | "drop"
   /** HTTP 200 with a JSON-RPC internal error, as a node with a broken backend answers. */
-  | "rpc-internal";
+  | "rpc-internal"
+  /** HTTP 200 with `result: null`, as a node answers for a receipt it does not have yet (a transaction still pending). */
+  | "null-result";
 
 export interface RpcProxyOptions {
   /** Largest `eth_getLogs` span (toBlock - fromBlock + 1) accepted; unlimited when absent. */
@@ -95,11 +97,12 @@ export async function startRpcProxy(provider: RequestProvider, options: RpcProxy
     return rule.mode;
   }
 
-  async function handleOne(request: JsonRpcRequest): Promise<{ body: object } | { fail: FailureMode }> {
+  async function handleOne(request: JsonRpcRequest): Promise<{ body: object } | { fail: Exclude<FailureMode, "null-result"> }> {
     const id = request.id ?? null;
     const method = typeof request.method === "string" ? request.method : "";
     counts.set(method, (counts.get(method) ?? 0) + 1);
     const failure = failureFor(method);
+    if (failure === "null-result") return { body: { jsonrpc: "2.0", id, result: null } };
     if (failure !== undefined) return { fail: failure };
     const params = Array.isArray(request.params) ? request.params : [];
     if (method === "eth_getLogs" && maxLogBlockRange !== undefined) {
@@ -134,7 +137,7 @@ export async function startRpcProxy(provider: RequestProvider, options: RpcProxy
     }
   }
 
-  function sendFailure(res: ServerResponse, mode: FailureMode, id: unknown): void {
+  function sendFailure(res: ServerResponse, mode: Exclude<FailureMode, "null-result">, id: unknown): void {
     if (mode === "drop") {
       res.socket?.destroy();
       return;
@@ -163,7 +166,7 @@ export async function startRpcProxy(provider: RequestProvider, options: RpcProxy
     const requests = (batch ? payload : [payload]) as JsonRpcRequest[];
     const answers = await Promise.all(requests.map((request) => handleOne(request)));
     // One failing element fails the whole HTTP exchange, as it would when the node is down.
-    const failed = answers.find((answer): answer is { fail: FailureMode } => "fail" in answer);
+    const failed = answers.find((answer): answer is { fail: Exclude<FailureMode, "null-result"> } => "fail" in answer);
     if (failed !== undefined) {
       sendFailure(res, failed.fail, requests[0]?.id);
       return;

@@ -136,7 +136,12 @@ describe("tasks: devices and flags", function () {
     const added = await run("add-device", { app, device: devices.join(","), json: true });
     expect(added.exitCode).to.equal(0);
     expect(added.json.transactions).to.have.length(2);
-    expect(added.stderr).to.match(/^\[1\/2\] allow device 0x[0-9a-f]{64} on app 0x[0-9a-fA-F]{40}: 0x[0-9a-f]{64}$/m);
+    // Each hash is printed as it is sent, before its receipt.
+    const sentLines = added.stderr.split("\n").filter((line) => line.startsWith("sent: "));
+    expect(sentLines).to.have.length(2);
+    for (const [i, line] of sentLines.entries()) {
+      expect(line).to.equal(`sent: allow device ${devices[i]} on app ${app}: tx ${added.json.transactions[i].hash} (nonce ${line.match(/nonce (\d+)/)![1]})`);
+    }
     expect(await publicClient.getBlockNumber({ cacheTime: 0 })).to.equal(before + 2n);
     for (const device of devices) expect(await deviceAllowed(device)).to.equal(true);
 
@@ -198,7 +203,9 @@ describe("tasks: disable-upgrades and upgrade-app", function () {
     const call = decodeFunctionData({ abi: dstackAppAbi, data: upgrade.input });
     expect(call.functionName).to.equal("upgradeToAndCall");
     expect(call.args).to.deep.equal([deployed, "0x"]);
-    expect(result.stderr).to.match(new RegExp(`^deployed DstackApp implementation ${deployed} \\(tx 0x[0-9a-f]{64}\\)$`));
+    expect(result.stderr).to.match(new RegExp(`^deployed DstackApp implementation ${deployed} \\(tx 0x[0-9a-f]{64}\\)$`, "m"));
+    // The hash is printed the moment each transaction is sent, before its receipt.
+    expect(result.stderr).to.match(/^sent: deploy DstackApp: tx 0x[0-9a-f]{64} \(nonce \d+\)$/m);
   });
 
   it("upgrade-app --implementation: to a next version (version() changes); the same again is a no-op", async function () {

@@ -55,9 +55,10 @@ describe("tasks: invalid input (exit 2, names the flag, nothing sent)", function
   it("no compose hash at all; a malformed or missing --app", async function () {
     const mark = await chainMark();
     expectError(await run("add-compose-hash", { app }), 2, /^Error: no compose hash given: pass --hash 0x…, --app-compose FILE or --docker-compose FILE$/);
-    expectError(await run("add-compose-hash", { hash: HASH }), 2, /^Error: --app is required: a 0x-prefixed 20-byte address$/);
+    expectError(await run("add-compose-hash", { hash: HASH }), 2, /^Error: --app is required: a 0x-prefixed 20-byte address or a recorded deployment name$/);
     expectError(await run("add-compose-hash", { app: "0x12345", hash: HASH }), 2, /^Error: --app: expected a 0x-prefixed 20-byte address, got "0x12345"$/);
-    expectError(await run("check-compose-hash", { app: "app.eth", hash: HASH }), 2, /^Error: --app: expected a 0x-prefixed 20-byte address/);
+    expectError(await run("check-compose-hash", { app: "app.eth", hash: HASH }), 2, /^Error: --app: "app\.eth" is neither an address nor a deployment recorded on chain 31337 /);
+    expectError(await run("check-compose-hash", { app: "not a name!", hash: HASH }), 2, /^Error: --app: expected a 0x-prefixed 20-byte address/);
     await expectNothingSent(mark);
   });
 

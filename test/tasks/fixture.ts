@@ -125,9 +125,25 @@ export const EXAMPLES = {
  * on another chain id) without spawning the CLI.
  */
 export async function hreWithNetwork(name: string, network: Record<string, unknown>) {
+  isolateDeploymentsDir();
   const { createHardhatRuntimeEnvironment } = await import("hardhat/hre");
   const { default: config } = await import("../../hardhat.config.js");
   return createHardhatRuntimeEnvironment({ ...config, networks: { ...config.networks, [name]: network } } as typeof config, { network: name });
+}
+
+/**
+ * Tasks on an HTTP network remember deployments and pending transactions under
+ * DSTACK_DEPLOYMENTS_DIR (default: the project's `deployments/`). Tests point it at a
+ * temporary folder of this mocha process, so no run leaves files in the project or sees
+ * another run's journal.
+ */
+export function isolateDeploymentsDir(): string {
+  if (process.env.DSTACK_DEPLOYMENTS_DIR === undefined) {
+    const dir = mkdtempSync(path.join(tmpdir(), "dstack-deployments-"));
+    process.env.DSTACK_DEPLOYMENTS_DIR = dir;
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return process.env.DSTACK_DEPLOYMENTS_DIR;
 }
 
 /**
