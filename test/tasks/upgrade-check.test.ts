@@ -53,7 +53,8 @@ describe("tasks: the upgrade check of upgrade-app and upgrade-kms", function () 
     const text = await run("upgrade-app", { app: app.address, deployImplementation: true, contract: "DstackAppNextVersion", reference: "upstream" });
     expect(text.exitCode, text.stderr).to.equal(0);
     expect(text.stdout).to.include("✔ upgrade check (@openzeppelin/upgrades-core): DstackAppNextVersion is upgrade-safe and keeps the storage layout of upstream dstack DstackApp");
-    expect(text.stderr).to.match(/^deployed DstackAppNextVersion implementation 0x[0-9a-fA-F]{40} \(tx 0x[0-9a-f]{64}\)$/);
+    expect(text.stderr).to.match(/^sent: deploy DstackAppNextVersion: tx 0x[0-9a-f]{64}/m);
+    expect(text.stderr).to.match(/^deployed DstackAppNextVersion implementation 0x[0-9a-fA-F]{40} \(tx 0x[0-9a-f]{64}\)$/m);
   });
 
   it("upgrade-app: an unidentifiable current implementation needs --reference; a wrong --contract or name is refused (exit 2, nothing sent)", async function () {
