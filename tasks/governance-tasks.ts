@@ -1,6 +1,7 @@
+import { task } from "hardhat/config";
 import type { TaskDefinition } from "hardhat/types/tasks";
 
-import { apply, file, flag, json, newTask, sendingDirectOrSafe, str } from "./lib/builders.js";
+import { apply, file, flag, json, sendingDirectOrSafe, str } from "./lib/builders.js";
 
 /**
  * Tasks of the governance routes: Safe proposals (sign, execute, status, and the Safe
@@ -23,7 +24,7 @@ const operationSource = [
 
 export const governanceTasks: TaskDefinition[] = [
   apply(
-    newTask("safe-sign", "Check a Safe proposal (hash, decoded actions, owners, nonce, signatures), show what it does, and add your signature"),
+    task("safe-sign", "Check a Safe proposal (hash, decoded actions, owners, nonce, signatures), show what it does, and add your signature"),
     proposal,
     file("out", "Write the signed proposal here instead of back to --proposal"),
     str("proposeToService", "Also send the signature to this Safe transaction service URL (key: SAFE_API_KEY)"),
@@ -34,12 +35,12 @@ export const governanceTasks: TaskDefinition[] = [
     json,
   ).setAction(() => import("./actions/safe-sign.js")).build(),
   apply(
-    newTask("safe-approve-hash", "Approve a Safe proposal's safeTxHash on chain (approveHash) from an owner that cannot sign the file (hardware, contract wallets); --via safe --safe OWNER_SAFE: an owner Safe approves through its own proposal"),
+    task("safe-approve-hash", "Approve a Safe proposal's safeTxHash on chain (approveHash) from an owner that cannot sign the file (hardware, contract wallets); --via safe --safe OWNER_SAFE: an owner Safe approves through its own proposal"),
     proposal,
     ...sendingDirectOrSafe,
   ).setAction(() => import("./actions/safe-approve-hash.js")).build(),
   apply(
-    newTask("safe-import", "Import a Safe transaction made elsewhere (Safe{Wallet}, protocol-kit, a transaction service) as a proposal file, checking its hash and signatures"),
+    task("safe-import", "Import a Safe transaction made elsewhere (Safe{Wallet}, protocol-kit, a transaction service) as a proposal file, checking its hash and signatures"),
     file("file", "A JSON file: a transaction service answer, or protocol-kit's SafeTransaction (data and signatures)"),
     str("service", "A Safe transaction service URL to fetch --safe-tx-hash from (key: SAFE_API_KEY)"),
     str("safeTxHash", "With --service: the transaction to fetch; with --file: the hash it must have"),
@@ -48,24 +49,24 @@ export const governanceTasks: TaskDefinition[] = [
     json,
   ).setAction(() => import("./actions/safe-import.js")).build(),
   apply(
-    newTask("safe-execute", "Execute a Safe proposal whose signatures meet the threshold (after checking it again)"),
+    task("safe-execute", "Execute a Safe proposal whose signatures meet the threshold (after checking it again)"),
     proposal,
     dryRun,
     allowGasRefund,
     from,
     json,
   ).setAction(() => import("./actions/safe-execute.js")).build(),
-  apply(newTask("safe-status", "Show a Safe's owners, threshold, nonce, version, modules and guard"), str("safe", "Address of the Safe"), json)
+  apply(task("safe-status", "Show a Safe's owners, threshold, nonce, version, modules and guard"), str("safe", "Address of the Safe"), json)
     .setAction(() => import("./actions/safe-status.js"))
     .build(),
   apply(
-    newTask("deploy-safe-contracts", "Deploy the Safe v1.4.1 contracts (local chains) and write their addresses for --safe-contracts"),
+    task("deploy-safe-contracts", "Deploy the Safe v1.4.1 contracts (local chains) and write their addresses for --safe-contracts"),
     file("out", "Where to write the addresses (default safe-contracts.json; an existing file gains this chain's entry)"),
     from,
     json,
   ).setAction(() => import("./actions/deploy-safe-contracts.js")).build(),
   apply(
-    newTask("deploy-safe", "Create a Safe (v1.4.1) with these owners and threshold"),
+    task("deploy-safe", "Create a Safe (v1.4.1) with these owners and threshold"),
     str("owners", "Owner addresses, comma-separated"),
     str("threshold", "How many owners must sign"),
     str("saltNonce", "Salt nonce of the proxy's CREATE2 address (default 0)"),
@@ -74,7 +75,7 @@ export const governanceTasks: TaskDefinition[] = [
     json,
   ).setAction(() => import("./actions/deploy-safe.js")).build(),
   apply(
-    newTask("deploy-timelock", "Deploy an OpenZeppelin TimelockController"),
+    task("deploy-timelock", "Deploy an OpenZeppelin TimelockController"),
     str("minDelay", "Minimum delay (seconds, or 1d, 12h, …)"),
     str("proposers", "Proposer (and canceller) addresses, comma-separated, e.g. the Safe"),
     str("executors", "Executor addresses, comma-separated, or `anyone`"),
@@ -83,22 +84,22 @@ export const governanceTasks: TaskDefinition[] = [
     json,
   ).setAction(() => import("./actions/deploy-timelock.js")).build(),
   apply(
-    newTask("timelock-execute", "Execute a ready timelock operation (directly, or --via safe when the Safe is the executor)"),
+    task("timelock-execute", "Execute a ready timelock operation (directly, or --via safe when the Safe is the executor)"),
     ...operationSource,
     ...sendingDirectOrSafe,
   ).setAction(() => import("./actions/timelock-execute.js")).build(),
   apply(
-    newTask("timelock-cancel", "Cancel a pending timelock operation (needs CANCELLER_ROLE: directly, or --via safe)"),
+    task("timelock-cancel", "Cancel a pending timelock operation (needs CANCELLER_ROLE: directly, or --via safe)"),
     ...operationSource,
     ...sendingDirectOrSafe,
   ).setAction(() => import("./actions/timelock-cancel.js")).build(),
   apply(
-    newTask("timelock-status", "Show a timelock's delay, roles and operations (pending / ready at T / done), or one operation"),
+    task("timelock-status", "Show a timelock's delay, roles and operations (pending / ready at T / done), or one operation"),
     ...operationSource,
     json,
   ).setAction(() => import("./actions/timelock-status.js")).build(),
   apply(
-    newTask("governance-status", "Walk who controls an app or KMS: owner (EOA, Safe, timelock) and who controls those, with warnings"),
+    task("governance-status", "Walk who controls an app or KMS: owner (EOA, Safe, timelock) and who controls those, with warnings"),
     str("app", "Address of the DstackApp (proxy)"),
     str("kms", "Address of the DstackKms (proxy)"),
     str("fromBlock", "First block of the timelock event scans (default: each timelock's deployment block)"),

@@ -1,7 +1,8 @@
+import { task } from "hardhat/config";
 import type { TaskDefinition } from "hardhat/types/tasks";
 
 import { governanceTasks } from "./governance-tasks.js";
-import { apply, file, flag, hiddenFile, json, newTask, sending, str, type OptionSpec } from "./lib/builders.js";
+import { apply, file, flag, hiddenFile, json, sending, str, type OptionSpec } from "./lib/builders.js";
 import { composeBuildOptions, hashSourceOptions } from "./lib/compose-options.js";
 import { monitoringTasks } from "./monitoring-tasks.js";
 
@@ -30,11 +31,11 @@ const upgradeCheckOptions = (defaultContract: string) => [
 
 /** A task that adds or removes bytes32 values on an allowlist: the target, one comma-separated value option, the sending options. */
 const bytes32Task = <TargetT extends OptionSpec, ValueT extends string>(name: string, description: string, target: TargetT, option: ValueT, optionDescription: string) =>
-  apply(newTask(name, description), target, str(option, optionDescription), ...sending);
+  apply(task(name, description), target, str(option, optionDescription), ...sending);
 
 export const tasks: TaskDefinition[] = [
   apply(
-    newTask(
+    task(
       "compose-hash",
       example(
         "Compute the compose hash of an app-compose.json, or build one from a docker-compose.yaml; warns about unpinned images, kms_enabled false and ${VARS} not in allowed_envs",
@@ -48,7 +49,7 @@ export const tasks: TaskDefinition[] = [
   ).setAction(() => import("./actions/compose-hash.js")).build(),
 
   apply(
-    newTask("deploy-kms", example("Deploy a DstackKms behind an ERC1967 proxy (and, by default, a DstackApp implementation for its factory)", "deploy-kms --network sepolia")),
+    task("deploy-kms", example("Deploy a DstackKms behind an ERC1967 proxy (and, by default, a DstackApp implementation for its factory)", "deploy-kms --network sepolia")),
     str("owner", "ADDRESS of the KMS owner (default: the signer)"),
     str("appImplementation", "ADDRESS of an existing DstackApp implementation for the factory"),
     flag("noAppImplementation", "Deploy no app implementation (set one later with set-app-implementation)"),
@@ -58,7 +59,7 @@ export const tasks: TaskDefinition[] = [
   ).setAction(() => import("./actions/deploy-kms.js")).build(),
 
   apply(
-    newTask("deploy-app", example("Deploy a DstackApp: its own proxy, or through a KMS factory with --kms (which also registers it)", "deploy-app --kms 0xKms --allow-any-device --network sepolia")),
+    task("deploy-app", example("Deploy a DstackApp: its own proxy, or through a KMS factory with --kms (which also registers it)", "deploy-app --kms 0xKms --allow-any-device --network sepolia")),
     str("kms", "ADDRESS of a DstackKms whose factory deploys (and registers) the app"),
     str("owner", "ADDRESS of the app owner (default: the signer)"),
     str("composeHash", "0xHASH: a compose hash to allow from the start"),
@@ -73,7 +74,7 @@ export const tasks: TaskDefinition[] = [
   ).setAction(() => import("./actions/deploy-app.js")).build(),
 
   apply(
-    newTask(
+    task(
       "add-compose-hash",
       example(
         "Allow compose hashes on an app (several go in one batch transaction); an app-compose given as a file is checked like compose-hash first",
@@ -88,14 +89,14 @@ export const tasks: TaskDefinition[] = [
   )
     .setAction(() => import("./actions/add-compose-hash.js"))
     .build(),
-  apply(newTask("remove-compose-hash", example("Remove compose hashes from an app's allowlist", "remove-compose-hash --app 0xApp --hash 0xOldHash --network sepolia")), app, ...hashSourceOptions, ...composeBuildOptions, ...sending)
+  apply(task("remove-compose-hash", example("Remove compose hashes from an app's allowlist", "remove-compose-hash --app 0xApp --hash 0xOldHash --network sepolia")), app, ...hashSourceOptions, ...composeBuildOptions, ...sending)
     .setAction(() => import("./actions/remove-compose-hash.js"))
     .build(),
-  apply(newTask("check-compose-hash", example("Is this compose hash allowed? Exit code 0 when allowed, 1 when not", "check-compose-hash --app 0xApp --app-compose app-compose.json --network sepolia")), app, ...hashSourceOptions, ...composeBuildOptions, json)
+  apply(task("check-compose-hash", example("Is this compose hash allowed? Exit code 0 when allowed, 1 when not", "check-compose-hash --app 0xApp --app-compose app-compose.json --network sepolia")), app, ...hashSourceOptions, ...composeBuildOptions, json)
     .setAction(() => import("./actions/check-compose-hash.js"))
     .build(),
   apply(
-    newTask("list-compose-hashes", example("Rebuild an app's allowlist and its history from events, cross-checked with the contract", "list-compose-hashes --app 0xApp --network sepolia")),
+    task("list-compose-hashes", example("Rebuild an app's allowlist and its history from events, cross-checked with the contract", "list-compose-hashes --app 0xApp --network sepolia")),
     app,
     str("fromBlock", "First block to scan (default: the app's deployment block, found by binary search)"),
     str("toBlock", "Last block to scan (default: latest)"),
@@ -104,12 +105,12 @@ export const tasks: TaskDefinition[] = [
     json,
   ).setAction(() => import("./actions/list-compose-hashes.js")).build(),
   apply(
-    newTask("tx-status", example("Transactions sent and not seen mined (left by an interrupted run), or one --hash: their state; --wait for the outcome", "tx-status --network sepolia --wait")),
+    task("tx-status", example("Transactions sent and not seen mined (left by an interrupted run), or one --hash: their state; --wait for the outcome", "tx-status --network sepolia --wait")),
     str("hash", "One transaction hash (default: every journaled pending transaction of this chain)"),
     flag("wait", "Wait for pending transactions to be mined (exit 0 success, 1 reverted/replaced, 3 still pending)"),
     json,
   ).setAction(() => import("./actions/tx-status.js")).build(),
-  apply(newTask("app-info", example("Show an app's owner, pending owner, implementation, version, flags and interfaces", "app-info --app 0xApp --network sepolia")), app, json)
+  apply(task("app-info", example("Show an app's owner, pending owner, implementation, version, flags and interfaces", "app-info --app 0xApp --network sepolia")), app, json)
     .setAction(() => import("./actions/app-info.js"))
     .build(),
 
@@ -119,17 +120,17 @@ export const tasks: TaskDefinition[] = [
   bytes32Task("remove-device", example("Stop allowing device ids on an app", "remove-device --app 0xApp --device 0xDeviceId --network sepolia"), app, "device", "(required) 0xID[,0xID…]: device ids")
     .setAction(() => import("./actions/remove-device.js"))
     .build(),
-  apply(newTask("set-allow-any-device", example("Switch the app's device restriction off (true) or on (false)", "set-allow-any-device --app 0xApp --value false --network sepolia")), app, str("value", "(required) true or false"), ...sending)
+  apply(task("set-allow-any-device", example("Switch the app's device restriction off (true) or on (false)", "set-allow-any-device --app 0xApp --value false --network sepolia")), app, str("value", "(required) true or false"), ...sending)
     .setAction(() => import("./actions/set-allow-any-device.js"))
     .build(),
-  apply(newTask("set-require-tcb-up-to-date", example("Require an UpToDate TCB status (true) or not (false)", "set-require-tcb-up-to-date --app 0xApp --value true --network sepolia")), app, str("value", "(required) true or false"), ...sending)
+  apply(task("set-require-tcb-up-to-date", example("Require an UpToDate TCB status (true) or not (false)", "set-require-tcb-up-to-date --app 0xApp --value true --network sepolia")), app, str("value", "(required) true or false"), ...sending)
     .setAction(() => import("./actions/set-require-tcb-up-to-date.js"))
     .build(),
-  apply(newTask("disable-upgrades", example("Freeze an app's implementation FOR EVER (irreversible; needs --yes)", "disable-upgrades --app 0xApp --yes --network sepolia")), app, flag("yes", "Confirm the irreversible change"), ...sending)
+  apply(task("disable-upgrades", example("Freeze an app's implementation FOR EVER (irreversible; needs --yes)", "disable-upgrades --app 0xApp --yes --network sepolia")), app, flag("yes", "Confirm the irreversible change"), ...sending)
     .setAction(() => import("./actions/disable-upgrades.js"))
     .build(),
   apply(
-    newTask("upgrade-app", example("Upgrade an app proxy to a new implementation", "upgrade-app --app 0xApp --deploy-implementation --network sepolia")),
+    task("upgrade-app", example("Upgrade an app proxy to a new implementation", "upgrade-app --app 0xApp --deploy-implementation --network sepolia")),
     app,
     str("implementation", "ADDRESS of the new implementation (or --deploy-implementation)"),
     flag("deployImplementation", "Deploy this project's DstackApp (or --contract) as the new implementation first"),
@@ -138,7 +139,7 @@ export const tasks: TaskDefinition[] = [
     ...sending,
   ).setAction(() => import("./actions/upgrade-app.js")).build(),
   apply(
-    newTask("upgrade-kms", example("Upgrade a KMS proxy to a new implementation (storage layout and upgrade safety checked first)", "upgrade-kms --kms 0xKms --deploy-implementation --network sepolia")),
+    task("upgrade-kms", example("Upgrade a KMS proxy to a new implementation (storage layout and upgrade safety checked first)", "upgrade-kms --kms 0xKms --deploy-implementation --network sepolia")),
     str("kms", "(required) ADDRESS of the DstackKms"),
     str("implementation", "ADDRESS of the new implementation (or --deploy-implementation)"),
     flag("deployImplementation", "Deploy this project's DstackKms (or --contract) as the new implementation first"),
@@ -147,7 +148,7 @@ export const tasks: TaskDefinition[] = [
     ...sending,
   ).setAction(() => import("./actions/upgrade-kms.js")).build(),
   apply(
-    newTask("transfer-ownership", example("Start a two-step ownership transfer of an app or KMS (the new owner must accept)", "transfer-ownership --app 0xApp --to 0xSafe --network sepolia")),
+    task("transfer-ownership", example("Start a two-step ownership transfer of an app or KMS (the new owner must accept)", "transfer-ownership --app 0xApp --to 0xSafe --network sepolia")),
     str("app", "ADDRESS of the DstackApp (give this or --kms)"),
     str("kms", "ADDRESS of the DstackKms (give this or --app)"),
     str("to", "(required) ADDRESS of the new owner (a Safe, a timelock, …)"),
@@ -155,7 +156,7 @@ export const tasks: TaskDefinition[] = [
     ...sending,
   ).setAction(() => import("./actions/transfer-ownership.js")).build(),
   apply(
-    newTask("accept-ownership", example("Accept a pending ownership transfer of an app or KMS (sent by the pending owner)", "accept-ownership --app 0xApp --from 0xNewOwner --network sepolia")),
+    task("accept-ownership", example("Accept a pending ownership transfer of an app or KMS (sent by the pending owner)", "accept-ownership --app 0xApp --from 0xNewOwner --network sepolia")),
     str("app", "ADDRESS of the DstackApp (give this or --kms)"),
     str("kms", "ADDRESS of the DstackKms (give this or --app)"),
     ...sending,
@@ -164,7 +165,7 @@ export const tasks: TaskDefinition[] = [
     .build(),
 
   apply(
-    newTask(
+    task(
       "verify-attestation",
       example(
         "Verify a dstack CVM attestation end to end and link it to the on-chain allowlist",
@@ -200,7 +201,7 @@ export const tasks: TaskDefinition[] = [
     json,
   ).setAction(() => import("./actions/verify-attestation.js")).build(),
 
-  apply(newTask("kms-info", example("Show a KMS's owner, implementation, app implementation, gateway app id and KMS info", "kms-info --kms 0xKms --network sepolia")), kms, json)
+  apply(task("kms-info", example("Show a KMS's owner, implementation, app implementation, gateway app id and KMS info", "kms-info --kms 0xKms --network sepolia")), kms, json)
     .setAction(() => import("./actions/kms-info.js"))
     .build(),
   bytes32Task("add-os-image", example("Allow OS image hashes on a KMS", "add-os-image --kms 0xKms --image 0xOsImageHash --network sepolia"), kms, "image", "(required) 0xHASH[,0xHASH…]: OS image hashes")
@@ -221,22 +222,22 @@ export const tasks: TaskDefinition[] = [
   bytes32Task("remove-kms-device", example("Stop allowing devices for the KMS", "remove-kms-device --kms 0xKms --device 0xDeviceId --network sepolia"), kms, "device", "(required) 0xID[,0xID…]: device ids")
     .setAction(() => import("./actions/remove-kms-device.js"))
     .build(),
-  apply(newTask("register-app", example("Register an app contract with a KMS (permissionless)", "register-app --kms 0xKms --app 0xApp --network sepolia")), kms, app, ...sending)
+  apply(task("register-app", example("Register an app contract with a KMS (permissionless)", "register-app --kms 0xKms --app 0xApp --network sepolia")), kms, app, ...sending)
     .setAction(() => import("./actions/register-app.js"))
     .build(),
   apply(
-    newTask("set-app-implementation", example("Set the DstackApp implementation the KMS factory deploys", "set-app-implementation --kms 0xKms --implementation 0xImpl --network sepolia")),
+    task("set-app-implementation", example("Set the DstackApp implementation the KMS factory deploys", "set-app-implementation --kms 0xKms --implementation 0xImpl --network sepolia")),
     kms,
     str("implementation", "(required) ADDRESS of the implementation"),
     ...sending,
   )
     .setAction(() => import("./actions/set-app-implementation.js"))
     .build(),
-  apply(newTask("set-gateway-app-id", example("Set the KMS's gateway app id", "set-gateway-app-id --kms 0xKms --gateway-app-id 0xGatewayApp --network sepolia")), kms, str("gatewayAppId", "(required) ID: the gateway app id"), ...sending)
+  apply(task("set-gateway-app-id", example("Set the KMS's gateway app id", "set-gateway-app-id --kms 0xKms --gateway-app-id 0xGatewayApp --network sepolia")), kms, str("gatewayAppId", "(required) ID: the gateway app id"), ...sending)
     .setAction(() => import("./actions/set-gateway-app-id.js"))
     .build(),
   apply(
-    newTask("set-kms-info", example("Publish the KMS's keys, quote and event log on the KMS contract", "set-kms-info --kms 0xKms --k256-pubkey 0x02… --ca-pubkey 0x30… --quote quote.hex --eventlog eventlog.json --network sepolia")),
+    task("set-kms-info", example("Publish the KMS's keys, quote and event log on the KMS contract", "set-kms-info --kms 0xKms --k256-pubkey 0x02… --ca-pubkey 0x30… --quote quote.hex --eventlog eventlog.json --network sepolia")),
     kms,
     str("k256Pubkey", "(required) HEX: the KMS root secp256k1 public key"),
     str("caPubkey", "(required) HEX: the KMS CA public key"),

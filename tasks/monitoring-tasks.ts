@@ -1,11 +1,12 @@
+import { task } from "hardhat/config";
 import type { TaskDefinition } from "hardhat/types/tasks";
 
-import { apply, file, flag, json, newTask, str } from "./lib/builders.js";
+import { apply, file, flag, json, str } from "./lib/builders.js";
 
 /** Tasks that follow governance and CVMs over time. Collected by `tasks/index.ts`. */
 export const monitoringTasks: TaskDefinition[] = [
   apply(
-    newTask("watch-governance", "Follow the governance events of an app and/or KMS: who changed what, when (resumable)"),
+    task("watch-governance", "Follow the governance events of an app and/or KMS: who changed what, when (resumable)"),
     str("app", "Address of a DstackApp to watch"),
     str("kms", "Address of a DstackKms to watch"),
     str("fromBlock", "First block (default: the contracts' deployment block; needs an archive node)"),
@@ -18,7 +19,7 @@ export const monitoringTasks: TaskDefinition[] = [
     json,
   ).setAction(() => import("./actions/watch-governance.js")).build(),
   apply(
-    newTask("monitor", "Verify a list of live CVMs every interval: JSON lines, a table, and webhook notifications on changes"),
+    task("monitor", "Verify a list of live CVMs every interval: JSON lines, a table, and webhook notifications on changes"),
     // Not `--config`: that is Hardhat's own global option (the hardhat.config file).
     file("monitorConfig", "The monitor configuration (YAML: targets, interval, concurrency, webhook)"),
     flag("once", "Run one round and exit: 0 when every target passed, 1 otherwise (for cron and CI)"),

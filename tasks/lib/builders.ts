@@ -1,4 +1,3 @@
-import { task } from "hardhat/config";
 import { ArgumentType, type ArgumentTypeToValueType } from "hardhat/types/arguments";
 import type { NewTaskDefinitionBuilder, TaskArguments } from "hardhat/types/tasks";
 
@@ -31,22 +30,11 @@ export type ArgsOf<Options extends readonly OptionSpec[]> = {
   [Option in Options[number] as Option["name"]]: ArgumentTypeToValueType<Option["type"]>;
 };
 
-/**
- * A task builder whose type lists exactly the declared options. (Hardhat's `task()` starts
- * from `Record<string, any>`, under which an action could read any undeclared option.)
- */
-export type TaskBuilder<Args extends TaskArguments> = NewTaskDefinitionBuilder<Args>;
-
-/** Starts a task declaration with no options yet. */
-export function newTask(name: string, description: string): TaskBuilder<Record<never, never>> {
-  return task(name, description);
-}
-
-/** Adds options to a task builder, in order; its type gains them. */
+/** Adds options to a task builder (Hardhat's `task(…)`), in order; its type gains them. */
 export function apply<Args extends TaskArguments, const Options extends readonly OptionSpec[]>(
-  builder: TaskBuilder<Args>,
+  builder: NewTaskDefinitionBuilder<Args>,
   ...options: Options
-): TaskBuilder<Args & ArgsOf<Options>> {
+): NewTaskDefinitionBuilder<Args & ArgsOf<Options>> {
   // Hardhat's builder changes type with every option; added one at a time, it is typed
   // loosely here and given the combined type once all are added.
   let loose: NewTaskDefinitionBuilder = builder;
@@ -56,7 +44,7 @@ export function apply<Args extends TaskArguments, const Options extends readonly
         ? loose.addFlag({ name: option.name, description: option.description, ...(option.hidden === undefined ? {} : { hidden: option.hidden }) })
         : loose.addOption(option);
   }
-  return loose as TaskBuilder<Args & ArgsOf<Options>>;
+  return loose as NewTaskDefinitionBuilder<Args & ArgsOf<Options>>;
 }
 
 /** An optional string option (the action parses and checks it, naming the flag in errors). */
