@@ -1,59 +1,27 @@
 import { task } from "hardhat/config";
-import { ArgumentType } from "hardhat/types/arguments";
 import type { TaskDefinition } from "hardhat/types/tasks";
 
 import { governanceTasks } from "./governance-tasks.js";
-import { apply, flag, json, sending, str, type Builder } from "./lib/builders.js";
+import { apply, file, flag, hiddenFile, json, sending, str, type OptionSpec } from "./lib/builders.js";
+import { composeBuildOptions, hashSourceOptions } from "./lib/compose-options.js";
 import { monitoringTasks } from "./monitoring-tasks.js";
 
 /**
  * Every task of the toolkit, declared in one place. Each action lives in its own file
  * under `tasks/actions/` and is imported lazily, so `npx hardhat --help` stays fast and
- * loads no verifier or chain client code. Every task takes `--json`; state-changing
- * tasks also take `--dry-run` (simulate and print calldata, send nothing) and `--from`.
+ * loads no verifier or chain client code; the import is a literal path, so the action's
+ * argument type is checked against the declared options (see `lib/builders.ts`). Every
+ * task takes `--json`; state-changing tasks also take `--dry-run` (simulate and print
+ * calldata, send nothing) and `--from`.
  *
  * Help texts: a description starts with "(required)" when the task cannot run without the
  * option, and names the value's shape in capitals (FILE, ADDRESS, 0xHASH); each task's
  * description ends with one example command.
  */
 
-/** An optional file path (shown as a file in `--help`; the action reads it). */
-const file = (name: string, description: string) => (b: Builder): Builder =>
-  b.addOption({ name, description, type: ArgumentType.FILE_WITHOUT_DEFAULT, defaultValue: undefined });
-/** An option kept working under a documented spelling that `--help` cannot print (see reportDataSha256Of). */
-const hiddenFile = (name: string, description: string) => (b: Builder): Builder =>
-  b.addOption({ name, description, type: ArgumentType.FILE_WITHOUT_DEFAULT, defaultValue: undefined, hidden: true });
-
 const app = str("app", "(required) ADDRESS of the DstackApp (proxy)");
 const kms = str("kms", "(required) ADDRESS of the DstackKms (proxy)");
 const example = (description: string, command: string) => `${description}. Example: npx hardhat ${command}`;
-
-// Options that build an app-compose.json from a docker-compose.yaml.
-const composeBuild = [
-  file("dockerCompose", "FILE: a docker-compose.yaml to build the app-compose.json from"),
-  str("serialization", "How the app-compose bytes are written: dstack (the SDKs' compact JSON; default when building) or phala (Phala Cloud's 4-space form); with --app-compose, re-serialise that file's JSON"),
-  str("name", "NAME written into a built app-compose.json (default: the compose file's folder name)"),
-  file("out", "FILE to write the built app-compose.json to (the exact bytes that were hashed; not written when a check fails)"),
-  flag("kmsEnabled", "Built app-compose: keys come from the dstack KMS (on-chain governance)"),
-  flag("gatewayEnabled", "Built app-compose: expose the app through the dstack gateway"),
-  flag("localKeyProvider", "Built app-compose: use the local key provider"),
-  str("keyProvider", "Built app-compose: key_provider none|kms|local|tpm (must agree with --kms-enabled / --local-key-provider)"),
-  str("keyProviderId", "Built app-compose: key_provider_id (HEX)"),
-  str("allowedEnvs", "Built app-compose: NAME,NAME… of the encrypted env vars the app may receive"),
-  file("preLaunchScript", "Built app-compose: FILE whose text is the pre-launch script"),
-  flag("noInstanceId", "Built app-compose: no instance id"),
-  flag("secureTime", "Built app-compose: wait for secure time before starting"),
-  flag("publicLogs", "Built app-compose: make the container logs public"),
-  flag("publicSysinfo", "Built app-compose: make the system info public"),
-  str("publicTcbinfo", "Built app-compose: public_tcbinfo true|false (omitted when not given; the guest then treats it as true)"),
-  (b: Builder): Builder =>
-    b.addOption({ name: "swapSize", description: "Built app-compose: swap_size in BYTES (0: no swap, field omitted)", type: ArgumentType.INT, defaultValue: 0 }),
-];
-
-const hashSources = [
-  str("hash", "0xHASH[,0xHASH…]: compose hashes (0x + 64 hex digits each); or give --app-compose / --docker-compose"),
-  file("appCompose", "FILE: an app-compose.json whose exact bytes are hashed"),
-];
 
 // The upgrade check (OpenZeppelin upgrades-core, from build info) of upgrade-app and upgrade-kms.
 const upgradeCheckOptions = (defaultContract: string) => [
@@ -61,8 +29,9 @@ const upgradeCheckOptions = (defaultContract: string) => [
   str("reference", "The current implementation's layout: upstream (upstream dstack's, recorded) or a contract name (default: found by its code)"),
 ];
 
-const bytes32Task = (name: string, description: string, target: (b: Builder) => Builder, option: string, optionDescription: string, action: string) =>
-  apply(task(name, description), target, str(option, optionDescription), sending).setAction(() => import(`./actions/${action}.js`)).build();
+/** A task that adds or removes bytes32 values on an allowlist: the target, one comma-separated value option, the sending options. */
+const bytes32Task = <TargetT extends OptionSpec, ValueT extends string>(name: string, description: string, target: TargetT, option: ValueT, optionDescription: string) =>
+  apply(task(name, description), target, str(option, optionDescription), ...sending);
 
 export const tasks: TaskDefinition[] = [
   apply(
@@ -74,7 +43,7 @@ export const tasks: TaskDefinition[] = [
       ),
     ),
     file("appCompose", "FILE: an existing app-compose.json: its exact bytes are hashed (unless --serialization); give this or --docker-compose"),
-    ...composeBuild,
+    ...composeBuildOptions,
     flag("requirePinned", "Fail (exit 1, --out not written) unless every service image is pinned by @sha256 digest"),
     json,
   ).setAction(() => import("./actions/compose-hash.js")).build(),
@@ -113,17 +82,17 @@ export const tasks: TaskDefinition[] = [
       ),
     ),
     app,
-    ...hashSources,
-    ...composeBuild,
+    ...hashSourceOptions,
+    ...composeBuildOptions,
     flag("requirePinned", "Refuse (exit 1, nothing sent, --out not written) unless every image of the app-compose is pinned by @sha256 digest"),
-    sending,
+    ...sending,
   )
     .setAction(() => import("./actions/add-compose-hash.js"))
     .build(),
-  apply(task("remove-compose-hash", example("Remove compose hashes from an app's allowlist", "remove-compose-hash --app 0xApp --hash 0xOldHash --network sepolia")), app, ...hashSources, ...composeBuild, sending)
+  apply(task("remove-compose-hash", example("Remove compose hashes from an app's allowlist", "remove-compose-hash --app 0xApp --hash 0xOldHash --network sepolia")), app, ...hashSourceOptions, ...composeBuildOptions, ...sending)
     .setAction(() => import("./actions/remove-compose-hash.js"))
     .build(),
-  apply(task("check-compose-hash", example("Is this compose hash allowed? Exit code 0 when allowed, 1 when not", "check-compose-hash --app 0xApp --app-compose app-compose.json --network sepolia")), app, ...hashSources, ...composeBuild, json)
+  apply(task("check-compose-hash", example("Is this compose hash allowed? Exit code 0 when allowed, 1 when not", "check-compose-hash --app 0xApp --app-compose app-compose.json --network sepolia")), app, ...hashSourceOptions, ...composeBuildOptions, json)
     .setAction(() => import("./actions/check-compose-hash.js"))
     .build(),
   apply(
@@ -145,15 +114,19 @@ export const tasks: TaskDefinition[] = [
     .setAction(() => import("./actions/app-info.js"))
     .build(),
 
-  bytes32Task("add-device", example("Allow device ids on an app", "add-device --app 0xApp --device 0xDeviceId --network sepolia"), app, "device", "(required) 0xID[,0xID…]: device ids (0x + 64 hex digits each)", "add-device"),
-  bytes32Task("remove-device", example("Stop allowing device ids on an app", "remove-device --app 0xApp --device 0xDeviceId --network sepolia"), app, "device", "(required) 0xID[,0xID…]: device ids", "remove-device"),
-  apply(task("set-allow-any-device", example("Switch the app's device restriction off (true) or on (false)", "set-allow-any-device --app 0xApp --value false --network sepolia")), app, str("value", "(required) true or false"), sending)
+  bytes32Task("add-device", example("Allow device ids on an app", "add-device --app 0xApp --device 0xDeviceId --network sepolia"), app, "device", "(required) 0xID[,0xID…]: device ids (0x + 64 hex digits each)")
+    .setAction(() => import("./actions/add-device.js"))
+    .build(),
+  bytes32Task("remove-device", example("Stop allowing device ids on an app", "remove-device --app 0xApp --device 0xDeviceId --network sepolia"), app, "device", "(required) 0xID[,0xID…]: device ids")
+    .setAction(() => import("./actions/remove-device.js"))
+    .build(),
+  apply(task("set-allow-any-device", example("Switch the app's device restriction off (true) or on (false)", "set-allow-any-device --app 0xApp --value false --network sepolia")), app, str("value", "(required) true or false"), ...sending)
     .setAction(() => import("./actions/set-allow-any-device.js"))
     .build(),
-  apply(task("set-require-tcb-up-to-date", example("Require an UpToDate TCB status (true) or not (false)", "set-require-tcb-up-to-date --app 0xApp --value true --network sepolia")), app, str("value", "(required) true or false"), sending)
+  apply(task("set-require-tcb-up-to-date", example("Require an UpToDate TCB status (true) or not (false)", "set-require-tcb-up-to-date --app 0xApp --value true --network sepolia")), app, str("value", "(required) true or false"), ...sending)
     .setAction(() => import("./actions/set-require-tcb-up-to-date.js"))
     .build(),
-  apply(task("disable-upgrades", example("Freeze an app's implementation FOR EVER (irreversible; needs --yes)", "disable-upgrades --app 0xApp --yes --network sepolia")), app, flag("yes", "Confirm the irreversible change"), sending)
+  apply(task("disable-upgrades", example("Freeze an app's implementation FOR EVER (irreversible; needs --yes)", "disable-upgrades --app 0xApp --yes --network sepolia")), app, flag("yes", "Confirm the irreversible change"), ...sending)
     .setAction(() => import("./actions/disable-upgrades.js"))
     .build(),
   apply(
@@ -163,7 +136,7 @@ export const tasks: TaskDefinition[] = [
     flag("deployImplementation", "Deploy this project's DstackApp (or --contract) as the new implementation first"),
     ...upgradeCheckOptions("DstackApp"),
     str("callData", "0xDATA: calldata for upgradeToAndCall (default: none)"),
-    sending,
+    ...sending,
   ).setAction(() => import("./actions/upgrade-app.js")).build(),
   apply(
     task("upgrade-kms", example("Upgrade a KMS proxy to a new implementation (storage layout and upgrade safety checked first)", "upgrade-kms --kms 0xKms --deploy-implementation --network sepolia")),
@@ -172,7 +145,7 @@ export const tasks: TaskDefinition[] = [
     flag("deployImplementation", "Deploy this project's DstackKms (or --contract) as the new implementation first"),
     ...upgradeCheckOptions("DstackKms"),
     str("callData", "0xDATA: calldata for upgradeToAndCall (default: none)"),
-    sending,
+    ...sending,
   ).setAction(() => import("./actions/upgrade-kms.js")).build(),
   apply(
     task("transfer-ownership", example("Start a two-step ownership transfer of an app or KMS (the new owner must accept)", "transfer-ownership --app 0xApp --to 0xSafe --network sepolia")),
@@ -180,13 +153,13 @@ export const tasks: TaskDefinition[] = [
     str("kms", "ADDRESS of the DstackKms (give this or --app)"),
     str("to", "(required) ADDRESS of the new owner (a Safe, a timelock, …)"),
     flag("toEoa", "Allow a new owner without code (an externally owned account)"),
-    sending,
+    ...sending,
   ).setAction(() => import("./actions/transfer-ownership.js")).build(),
   apply(
     task("accept-ownership", example("Accept a pending ownership transfer of an app or KMS (sent by the pending owner)", "accept-ownership --app 0xApp --from 0xNewOwner --network sepolia")),
     str("app", "ADDRESS of the DstackApp (give this or --kms)"),
     str("kms", "ADDRESS of the DstackKms (give this or --app)"),
-    sending,
+    ...sending,
   )
     .setAction(() => import("./actions/accept-ownership.js"))
     .build(),
@@ -231,24 +204,36 @@ export const tasks: TaskDefinition[] = [
   apply(task("kms-info", example("Show a KMS's owner, implementation, app implementation, gateway app id and KMS info", "kms-info --kms 0xKms --network sepolia")), kms, json)
     .setAction(() => import("./actions/kms-info.js"))
     .build(),
-  bytes32Task("add-os-image", example("Allow OS image hashes on a KMS", "add-os-image --kms 0xKms --image 0xOsImageHash --network sepolia"), kms, "image", "(required) 0xHASH[,0xHASH…]: OS image hashes", "add-os-image"),
-  bytes32Task("remove-os-image", example("Stop allowing OS image hashes on a KMS", "remove-os-image --kms 0xKms --image 0xOsImageHash --network sepolia"), kms, "image", "(required) 0xHASH[,0xHASH…]: OS image hashes", "remove-os-image"),
-  bytes32Task("add-kms-mr", example("Allow aggregated MRs for the KMS itself", "add-kms-mr --kms 0xKms --mr 0xMr --network sepolia"), kms, "mr", "(required) 0xMR[,0xMR…]: aggregated MRs", "add-kms-mr"),
-  bytes32Task("remove-kms-mr", example("Stop allowing aggregated MRs for the KMS", "remove-kms-mr --kms 0xKms --mr 0xMr --network sepolia"), kms, "mr", "(required) 0xMR[,0xMR…]: aggregated MRs", "remove-kms-mr"),
-  bytes32Task("add-kms-device", example("Allow devices for the KMS itself", "add-kms-device --kms 0xKms --device 0xDeviceId --network sepolia"), kms, "device", "(required) 0xID[,0xID…]: device ids", "add-kms-device"),
-  bytes32Task("remove-kms-device", example("Stop allowing devices for the KMS", "remove-kms-device --kms 0xKms --device 0xDeviceId --network sepolia"), kms, "device", "(required) 0xID[,0xID…]: device ids", "remove-kms-device"),
-  apply(task("register-app", example("Register an app contract with a KMS (permissionless)", "register-app --kms 0xKms --app 0xApp --network sepolia")), kms, app, sending)
+  bytes32Task("add-os-image", example("Allow OS image hashes on a KMS", "add-os-image --kms 0xKms --image 0xOsImageHash --network sepolia"), kms, "image", "(required) 0xHASH[,0xHASH…]: OS image hashes")
+    .setAction(() => import("./actions/add-os-image.js"))
+    .build(),
+  bytes32Task("remove-os-image", example("Stop allowing OS image hashes on a KMS", "remove-os-image --kms 0xKms --image 0xOsImageHash --network sepolia"), kms, "image", "(required) 0xHASH[,0xHASH…]: OS image hashes")
+    .setAction(() => import("./actions/remove-os-image.js"))
+    .build(),
+  bytes32Task("add-kms-mr", example("Allow aggregated MRs for the KMS itself", "add-kms-mr --kms 0xKms --mr 0xMr --network sepolia"), kms, "mr", "(required) 0xMR[,0xMR…]: aggregated MRs")
+    .setAction(() => import("./actions/add-kms-mr.js"))
+    .build(),
+  bytes32Task("remove-kms-mr", example("Stop allowing aggregated MRs for the KMS", "remove-kms-mr --kms 0xKms --mr 0xMr --network sepolia"), kms, "mr", "(required) 0xMR[,0xMR…]: aggregated MRs")
+    .setAction(() => import("./actions/remove-kms-mr.js"))
+    .build(),
+  bytes32Task("add-kms-device", example("Allow devices for the KMS itself", "add-kms-device --kms 0xKms --device 0xDeviceId --network sepolia"), kms, "device", "(required) 0xID[,0xID…]: device ids")
+    .setAction(() => import("./actions/add-kms-device.js"))
+    .build(),
+  bytes32Task("remove-kms-device", example("Stop allowing devices for the KMS", "remove-kms-device --kms 0xKms --device 0xDeviceId --network sepolia"), kms, "device", "(required) 0xID[,0xID…]: device ids")
+    .setAction(() => import("./actions/remove-kms-device.js"))
+    .build(),
+  apply(task("register-app", example("Register an app contract with a KMS (permissionless)", "register-app --kms 0xKms --app 0xApp --network sepolia")), kms, app, ...sending)
     .setAction(() => import("./actions/register-app.js"))
     .build(),
   apply(
     task("set-app-implementation", example("Set the DstackApp implementation the KMS factory deploys", "set-app-implementation --kms 0xKms --implementation 0xImpl --network sepolia")),
     kms,
     str("implementation", "(required) ADDRESS of the implementation"),
-    sending,
+    ...sending,
   )
     .setAction(() => import("./actions/set-app-implementation.js"))
     .build(),
-  apply(task("set-gateway-app-id", example("Set the KMS's gateway app id", "set-gateway-app-id --kms 0xKms --gateway-app-id 0xGatewayApp --network sepolia")), kms, str("gatewayAppId", "(required) ID: the gateway app id"), sending)
+  apply(task("set-gateway-app-id", example("Set the KMS's gateway app id", "set-gateway-app-id --kms 0xKms --gateway-app-id 0xGatewayApp --network sepolia")), kms, str("gatewayAppId", "(required) ID: the gateway app id"), ...sending)
     .setAction(() => import("./actions/set-gateway-app-id.js"))
     .build(),
   apply(
@@ -258,7 +243,7 @@ export const tasks: TaskDefinition[] = [
     str("caPubkey", "(required) HEX: the KMS CA public key"),
     str("quote", "(required) HEX, or a FILE holding hex or raw bytes: the KMS CVM's quote"),
     file("eventlog", "(required) FILE: the KMS CVM's event log (its bytes are stored)"),
-    sending,
+    ...sending,
   ).setAction(() => import("./actions/set-kms-info.js"))
     .build(),
   ...monitoringTasks,

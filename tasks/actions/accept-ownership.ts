@@ -7,7 +7,7 @@ import type { SendArgs } from "../lib/allowlist-action.js";
 import { runPlanAction } from "../lib/plan-action.js";
 import { ownershipTarget } from "../lib/ownership-target.js";
 
-export default async function (args: SendArgs & { app?: string; kms?: string }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: SendArgs & { app: string | undefined; kms: string | undefined }, hre: HardhatRuntimeEnvironment): Promise<void> {
   let expectedOwner: Address | undefined;
   await runPlanAction(args, hre, {
     validate: () => ownershipTarget(args),

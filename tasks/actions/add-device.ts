@@ -1,3 +1,3 @@
 import { allowlistAction, fromOption, type SendArgs } from "../lib/allowlist-action.js";
 
-export default allowlistAction<SendArgs & { app?: string; device?: string }>("device", "add", fromOption("device", "--device"));
+export default allowlistAction<SendArgs & { app: string | undefined; device: string | undefined }>("device", "add", fromOption("device", "--device"));

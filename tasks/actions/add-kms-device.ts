@@ -1,3 +1,3 @@
 import { allowlistAction, fromOption, type SendArgs } from "../lib/allowlist-action.js";
 
-export default allowlistAction<SendArgs & { kms?: string; device?: string }>("kms-device", "add", fromOption("device", "--device"));
+export default allowlistAction<SendArgs & { kms: string | undefined; device: string | undefined }>("kms-device", "add", fromOption("device", "--device"));

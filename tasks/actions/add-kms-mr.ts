@@ -1,3 +1,3 @@
 import { allowlistAction, fromOption, type SendArgs } from "../lib/allowlist-action.js";
 
-export default allowlistAction<SendArgs & { kms?: string; mr?: string }>("kms-mr", "add", fromOption("mr", "--mr"));
+export default allowlistAction<SendArgs & { kms: string | undefined; mr: string | undefined }>("kms-mr", "add", fromOption("mr", "--mr"));

@@ -5,7 +5,7 @@ import { connectChain } from "../lib/connection.js";
 import { parseContractRef, resolveContractRef } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
-export default async function (args: { app?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: { app: string | undefined; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const appRef = parseContractRef(args.app, "--app");
     const { publicClient, chainId } = await connectChain(hre, { readOnly: true });

@@ -2,12 +2,13 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAppContract } from "../../src/chain/app-state.js";
 import { readAllowlist } from "../../src/manage/allowlist-plan.js";
-import { collectComposeHashes, type ComposeSourceArgs } from "../lib/compose-args.js";
+import { collectComposeHashes } from "../lib/compose-args.js";
+import type { ComposeBuildArgs, HashSourceArgs } from "../lib/compose-options.js";
 import { connectChain } from "../lib/connection.js";
 import { parseContractRef, resolveContractRef } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
-export default async function (args: ComposeSourceArgs & { app?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: HashSourceArgs & ComposeBuildArgs & { app: string | undefined; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const appRef = parseContractRef(args.app, "--app");
     const sources = await collectComposeHashes(args);

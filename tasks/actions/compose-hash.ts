@@ -1,10 +1,12 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { InvalidInputError } from "../../src/util/errors.js";
-import { buildSource, checkPolicy, readAppComposeSource, writeBuiltOut, type ComposeSourceArgs } from "../lib/compose-args.js";
+import { buildSource, checkPolicy, readAppComposeSource, writeBuiltOut } from "../lib/compose-args.js";
+import type { ComposeBuildArgs } from "../lib/compose-options.js";
 import { runCommand } from "../lib/output.js";
 
-interface Args extends ComposeSourceArgs {
+interface Args extends ComposeBuildArgs {
+  appCompose: string | undefined;
   requirePinned: boolean;
   json: boolean;
 }

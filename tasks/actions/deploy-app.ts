@@ -15,17 +15,17 @@ import { parseContractRef, recordDeploymentFor, resolveContractRef } from "../li
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  kms?: string;
-  owner?: string;
-  composeHash?: string;
-  device?: string;
+  kms: string | undefined;
+  owner: string | undefined;
+  composeHash: string | undefined;
+  device: string | undefined;
   allowAnyDevice: boolean;
   requireTcbUpToDate: boolean;
   disableUpgrades: boolean;
   yes: boolean;
-  saveAs?: string;
+  saveAs: string | undefined;
   json: boolean;
-  from?: string;
+  from: string | undefined;
 }
 
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {

@@ -11,12 +11,12 @@ import { deployWith } from "../lib/deploy.js";
 import { recordDeploymentFor } from "../lib/deployments.js";
 
 interface Args {
-  owner?: string;
-  appImplementation?: string;
+  owner: string | undefined;
+  appImplementation: string | undefined;
   noAppImplementation: boolean;
-  saveAs?: string;
+  saveAs: string | undefined;
   json: boolean;
-  from?: string;
+  from: string | undefined;
 }
 
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {

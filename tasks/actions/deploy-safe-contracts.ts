@@ -14,7 +14,7 @@ import { runCommand } from "../lib/output.js";
  * no canonical deployment) and writes their addresses, keyed by chain id, in
  * protocol-kit's `contractNetworks` shape: the file every `--safe-contracts` takes.
  */
-export default async function (args: { out?: string; from?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: { out: string | undefined; from: string | undefined; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const out = args.out ?? "safe-contracts.json";
     let existing: Record<string, unknown> = {};

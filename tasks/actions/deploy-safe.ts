@@ -11,11 +11,11 @@ import { recordDeploymentFor } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  owners?: string;
-  threshold?: string;
-  saltNonce?: string;
-  safeContracts?: string;
-  from?: string;
+  owners: string | undefined;
+  threshold: string | undefined;
+  saltNonce: string | undefined;
+  safeContracts: string | undefined;
+  from: string | undefined;
   json: boolean;
 }
 

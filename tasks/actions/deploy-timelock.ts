@@ -12,11 +12,11 @@ import { recordDeploymentFor } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  minDelay?: string;
-  proposers?: string;
-  executors?: string;
-  admin?: string;
-  from?: string;
+  minDelay: string | undefined;
+  proposers: string | undefined;
+  executors: string | undefined;
+  admin: string | undefined;
+  from: string | undefined;
   json: boolean;
 }
 

@@ -6,7 +6,7 @@ import type { SendArgs } from "../lib/allowlist-action.js";
 import { parseAddress } from "../lib/args.js";
 import { runPlanAction } from "../lib/plan-action.js";
 
-export default async function (args: SendArgs & { app?: string; yes: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: SendArgs & { app: string | undefined; yes: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runPlanAction(args, hre, {
     validate: () => {
       const app = parseAddress(args.app, "--app");

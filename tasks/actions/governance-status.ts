@@ -11,9 +11,9 @@ import { runCommand } from "../lib/output.js";
 import { ownershipTarget } from "../lib/ownership-target.js";
 
 interface Args {
-  app?: string;
-  kms?: string;
-  fromBlock?: string;
+  app: string | undefined;
+  kms: string | undefined;
+  fromBlock: string | undefined;
   failOnWarning: boolean;
   json: boolean;
 }

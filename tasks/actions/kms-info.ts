@@ -8,7 +8,7 @@ import { runCommand } from "../lib/output.js";
 
 const short = (hex: string) => (hex.length > 42 ? `${hex.slice(0, 42)}… (${(hex.length - 2) / 2} bytes)` : hex === "0x" ? "empty" : hex);
 
-export default async function (args: { kms?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: { kms: string | undefined; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const kmsRef = parseContractRef(args.kms, "--kms");
     const { publicClient, chainId } = await connectChain(hre, { readOnly: true });

@@ -8,10 +8,10 @@ import { parseContractRef, resolveContractRef } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  app?: string;
-  fromBlock?: string;
-  toBlock?: string;
-  chunkSize?: string;
+  app: string | undefined;
+  fromBlock: string | undefined;
+  toBlock: string | undefined;
+  chunkSize: string | undefined;
   quiet: boolean;
   json: boolean;
 }

@@ -15,11 +15,11 @@ import { escapeTerminalText } from "../../src/util/terminal-text.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  monitorConfig?: string;
+  monitorConfig: string | undefined;
   once: boolean;
-  out?: string;
-  interval?: string;
-  concurrency?: string;
+  out: string | undefined;
+  interval: string | undefined;
+  concurrency: string | undefined;
   json: boolean;
 }
 

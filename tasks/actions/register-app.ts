@@ -6,7 +6,7 @@ import type { SendArgs } from "../lib/allowlist-action.js";
 import { parseAddress } from "../lib/args.js";
 import { runPlanAction } from "../lib/plan-action.js";
 
-export default async function (args: SendArgs & { kms?: string; app?: string }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: SendArgs & { kms: string | undefined; app: string | undefined }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runPlanAction(args, hre, {
     validate: () => ({ kms: parseAddress(args.kms, "--kms"), app: parseAddress(args.app, "--app") }),
     plan: (client, { kms, app }) => planRegisterApp(client, kms, app),

@@ -1,3 +1,3 @@
 import { allowlistAction, fromOption, type SendArgs } from "../lib/allowlist-action.js";
 
-export default allowlistAction<SendArgs & { kms?: string; image?: string }>("os-image", "remove", fromOption("image", "--image"));
+export default allowlistAction<SendArgs & { kms: string | undefined; image: string | undefined }>("os-image", "remove", fromOption("image", "--image"));

@@ -12,14 +12,14 @@ import { assertSafeOwner } from "../../src/governance/safe-route.js";
 import { assertDirectOrSafe } from "../../src/governance/timelock-action.js";
 import type { ChangePlan } from "../../src/manage/planned-call.js";
 import { signatureStatusLines } from "../../src/governance/signature-check.js";
-import type { SendArgs } from "../lib/allowlist-action.js";
 import { applyPlan } from "../lib/apply-plan.js";
 import { requireOption } from "../lib/args.js";
+import type { SendingDirectOrSafeArgs } from "../lib/builders.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
 
-interface Args extends SendArgs {
-  proposal?: string;
+interface Args extends SendingDirectOrSafeArgs {
+  proposal: string | undefined;
 }
 
 /**

@@ -13,10 +13,10 @@ import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  proposal?: string;
+  proposal: string | undefined;
   dryRun: boolean;
   allowGasRefund: boolean;
-  from?: string;
+  from: string | undefined;
   json: boolean;
 }
 

@@ -16,11 +16,11 @@ import { connectChain } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  file?: string;
-  service?: string;
-  safeTxHash?: string;
-  safe?: string;
-  out?: string;
+  file: string | undefined;
+  service: string | undefined;
+  safeTxHash: string | undefined;
+  safe: string | undefined;
+  out: string | undefined;
   json: boolean;
 }
 

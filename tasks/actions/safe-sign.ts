@@ -19,13 +19,13 @@ import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  proposal?: string;
-  out?: string;
-  proposeToService?: string;
-  ownerSafe?: string;
+  proposal: string | undefined;
+  out: string | undefined;
+  proposeToService: string | undefined;
+  ownerSafe: string | undefined;
   dryRun: boolean;
   allowGasRefund: boolean;
-  from?: string;
+  from: string | undefined;
   json: boolean;
 }
 

@@ -7,7 +7,7 @@ import { connectChain } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
 
 /** A Safe's owners, threshold, nonce, version, modules and guard. */
-export default async function (args: { safe?: string; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: { safe: string | undefined; json: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const address = parseAddress(args.safe, "--safe");
     const { publicClient, chainId } = await connectChain(hre);

@@ -7,7 +7,7 @@ import type { SendArgs } from "../lib/allowlist-action.js";
 import { parseAddress } from "../lib/args.js";
 import { runPlanAction } from "../lib/plan-action.js";
 
-export default async function (args: SendArgs & { kms?: string; implementation?: string }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: SendArgs & { kms: string | undefined; implementation: string | undefined }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runPlanAction(args, hre, {
     validate: () => ({ kms: parseAddress(args.kms, "--kms"), implementation: parseAddress(args.implementation, "--implementation") }),
     plan: (client, { kms, implementation }) => planSetAppImplementation(client, kms, implementation),

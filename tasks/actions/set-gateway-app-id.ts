@@ -6,7 +6,7 @@ import type { SendArgs } from "../lib/allowlist-action.js";
 import { parseAddress, requireOption } from "../lib/args.js";
 import { runPlanAction } from "../lib/plan-action.js";
 
-export default async function (args: SendArgs & { kms?: string; gatewayAppId?: string }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: SendArgs & { kms: string | undefined; gatewayAppId: string | undefined }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runPlanAction(args, hre, {
     validate: () => ({ kms: parseAddress(args.kms, "--kms"), gatewayAppId: requireOption(args.gatewayAppId, "--gateway-app-id", "the gateway's app id") }),
     plan: (client, { kms, gatewayAppId }) => planSetGatewayAppId(client, kms, gatewayAppId),

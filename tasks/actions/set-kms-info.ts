@@ -13,11 +13,11 @@ import { parseAddress, requireOption } from "../lib/args.js";
 import { runPlanAction } from "../lib/plan-action.js";
 
 interface Args extends SendArgs {
-  kms?: string;
-  k256Pubkey?: string;
-  caPubkey?: string;
-  quote?: string;
-  eventlog?: string;
+  kms: string | undefined;
+  k256Pubkey: string | undefined;
+  caPubkey: string | undefined;
+  quote: string | undefined;
+  eventlog: string | undefined;
 }
 
 /** Hex given inline, or a file holding hex text or raw bytes. */

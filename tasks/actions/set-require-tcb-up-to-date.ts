@@ -6,7 +6,7 @@ import type { SendArgs } from "../lib/allowlist-action.js";
 import { parseAddress, parseBoolean } from "../lib/args.js";
 import { runPlanAction } from "../lib/plan-action.js";
 
-export default async function (args: SendArgs & { app?: string; value?: string }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: SendArgs & { app: string | undefined; value: string | undefined }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runPlanAction(args, hre, {
     validate: () => ({ app: parseAddress(args.app, "--app"), value: parseBoolean(args.value, "--value") }),
     plan: (client, { app, value }) => planAppFlag(client, app, "requireTcbUpToDate", value),

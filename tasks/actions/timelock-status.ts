@@ -15,10 +15,10 @@ import { connectChain } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  operation?: string;
-  timelock?: string;
-  id?: string;
-  fromBlock?: string;
+  operation: string | undefined;
+  timelock: string | undefined;
+  id: string | undefined;
+  fromBlock: string | undefined;
   json: boolean;
 }
 

@@ -8,7 +8,7 @@ import { parseAddress } from "../lib/args.js";
 import { runPlanAction } from "../lib/plan-action.js";
 import { ownershipTarget } from "../lib/ownership-target.js";
 
-export default async function (args: SendArgs & { app?: string; kms?: string; to?: string; toEoa: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
+export default async function (args: SendArgs & { app: string | undefined; kms: string | undefined; to: string | undefined; toEoa: boolean }, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runPlanAction(args, hre, {
     validate: () => ({ ...ownershipTarget(args), to: parseAddress(args.to, "--to") }),
     plan: (client, { kind, target, to }) => planTransferOwnership(client, kind, target, to, { allowEoa: args.toEoa }),

@@ -10,7 +10,7 @@ import { connectChain, deploymentsDir, receiptTimeoutFromEnv } from "../lib/conn
 import { runCommand } from "../lib/output.js";
 
 interface Args {
-  hash?: string;
+  hash: string | undefined;
   wait: boolean;
   json: boolean;
 }

@@ -14,12 +14,12 @@ import { runCommand } from "../lib/output.js";
 import { checkUpgrade, resolveCandidate, resolveReference, parseUpgradeOptions, withUpgradeReport, type UpgradeCheck } from "../lib/upgrade-check.js";
 
 interface Args extends SendArgs {
-  app?: string;
-  implementation?: string;
+  app: string | undefined;
+  implementation: string | undefined;
   deployImplementation: boolean;
-  contract?: string;
-  reference?: string;
-  callData?: string;
+  contract: string | undefined;
+  reference: string | undefined;
+  callData: string | undefined;
 }
 
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {

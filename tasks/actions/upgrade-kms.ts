@@ -15,12 +15,12 @@ import { runCommand } from "../lib/output.js";
 import { checkUpgrade, resolveCandidate, resolveReference, parseUpgradeOptions, withUpgradeReport, type UpgradeCheck } from "../lib/upgrade-check.js";
 
 interface Args extends SendArgs {
-  kms?: string;
-  implementation?: string;
+  kms: string | undefined;
+  implementation: string | undefined;
   deployImplementation: boolean;
-  contract?: string;
-  reference?: string;
-  callData?: string;
+  contract: string | undefined;
+  reference: string | undefined;
+  callData: string | undefined;
 }
 
 /**

@@ -26,33 +26,33 @@ import { runCommand } from "../lib/output.js";
 const MAX_MEASUREMENTS_FILE_BYTES = 1024 * 1024;
 
 interface Args {
-  bundle?: string;
-  url?: string;
-  endpointStyle?: string;
-  appCompose?: string;
-  nonce?: string;
-  reportData?: string;
-  reportDataHashOf?: string;
+  bundle: string | undefined;
+  url: string | undefined;
+  endpointStyle: string | undefined;
+  appCompose: string | undefined;
+  nonce: string | undefined;
+  reportData: string | undefined;
+  reportDataHashOf: string | undefined;
   /** The README's spelling, `--report-data-sha256-of` (a hidden alias of --report-data-hash-of). */
-  reportDataSha256Of?: string;
-  testRootCa?: string;
-  expectedMeasurements?: string;
-  app?: string;
-  kms?: string;
-  rpcUrl?: string;
-  collateral?: string;
-  pccsUrl?: string;
+  reportDataSha256Of: string | undefined;
+  testRootCa: string | undefined;
+  expectedMeasurements: string | undefined;
+  app: string | undefined;
+  kms: string | undefined;
+  rpcUrl: string | undefined;
+  collateral: string | undefined;
+  pccsUrl: string | undefined;
   intelPcs: boolean;
-  collateralCache?: string;
-  now?: string;
-  acceptTcbStatus?: string;
+  collateralCache: string | undefined;
+  now: string | undefined;
+  acceptTcbStatus: string | undefined;
   phalaApi: boolean;
-  phalaApiUrl?: string;
+  phalaApiUrl: string | undefined;
   skipQuoteSignature: boolean;
   skipOnchain: boolean;
   requireMrConfigId: boolean;
-  mrConfigDocument?: string;
-  html?: string;
+  mrConfigDocument: string | undefined;
+  html: string | undefined;
   json: boolean;
 }
 

@@ -14,15 +14,15 @@ import { connectChain } from "../lib/connection.js";
 import { jsonReplacer, runCommand } from "../lib/output.js";
 
 interface Args {
-  app?: string;
-  kms?: string;
-  fromBlock?: string;
-  toBlock?: string;
-  cursor?: string;
-  out?: string;
+  app: string | undefined;
+  kms: string | undefined;
+  fromBlock: string | undefined;
+  toBlock: string | undefined;
+  cursor: string | undefined;
+  out: string | undefined;
   follow: boolean;
-  interval?: string;
-  confirmations?: string;
+  interval: string | undefined;
+  confirmations: string | undefined;
   json: boolean;
 }
 

@@ -1,22 +1,19 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { Address } from "viem";
 
-import { parseRoute, type RouteArgs } from "../../src/governance/route.js";
+import { parseRoute } from "../../src/governance/route.js";
 import { ALLOWLISTS, planAllowlistChange, readAllowlist, type AllowlistName } from "../../src/manage/allowlist-plan.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import type { Hex } from "../../src/util/hex.js";
 import { applyPlan } from "./apply-plan.js";
 import { parseBytes32List } from "./args.js";
+import type { SendingArgs } from "./builders.js";
 import { connectSigner } from "./connection.js";
 import { parseContractRef, resolveContractRef } from "./deployments.js";
 import { runCommand } from "./output.js";
 
-/** The options of every state-changing task (see the `sending` builder), route options included. */
-export interface SendArgs extends RouteArgs {
-  json: boolean;
-  dryRun: boolean;
-  from?: string;
-}
+/** The options of every state-changing task (the `sending` options), route options included. */
+export type SendArgs = SendingArgs;
 
 /**
  * The action of every "add/remove a bytes32 to/from an allowlist" task. `collect` reads

@@ -32,7 +32,11 @@ export function parseBytes32List(value: string | undefined, flag: string): Hex[]
     .map((part) => parseNonZeroBytes32(part, flag));
 }
 
-/** `true`/`false` (and yes/no, 1/0) for options that set a boolean on chain. */
+/**
+ * `true`/`false` (and yes/no, 1/0) for options that set a boolean on chain. A string option
+ * rather than Hardhat's BOOLEAN, whose parse error would exit 1 without naming the flag
+ * (see `builders.ts`), and which accepts only true/false.
+ */
 export function parseBoolean(value: string | undefined, flag: string): boolean {
   const text = requireOption(value, flag, "true or false").trim().toLowerCase();
   if (["true", "yes", "1", "on"].includes(text)) return true;

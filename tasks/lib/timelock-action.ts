@@ -11,17 +11,17 @@ import { readOperationStatus } from "../../src/governance/timelock-state.js";
 import type { ChangePlan } from "../../src/manage/planned-call.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { parseBytes32 } from "../../src/util/hex.js";
-import type { SendArgs } from "./allowlist-action.js";
 import { applyPlan } from "./apply-plan.js";
 import { parseAddress } from "./args.js";
+import type { SendingDirectOrSafeArgs } from "./builders.js";
 import { connectSigner } from "./connection.js";
 import { runCommand } from "./output.js";
 
-export interface TimelockActionArgs extends Omit<SendArgs, "timelock"> {
-  operation?: string;
-  timelock?: string;
-  id?: string;
-  fromBlock?: string;
+export interface TimelockActionArgs extends SendingDirectOrSafeArgs {
+  operation: string | undefined;
+  timelock: string | undefined;
+  id: string | undefined;
+  fromBlock: string | undefined;
 }
 
 /**
