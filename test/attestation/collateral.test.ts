@@ -13,6 +13,7 @@ import {
   collateralKeyForQuote,
   DEFAULT_PCCS_URL,
   fetchCollateral,
+  type FetchFunction,
   loadCollateralFile,
   MAX_COLLATERAL_BYTES,
   parseCollateral,
@@ -358,6 +359,68 @@ describe("collateral: PCCS fetch over loopback", function () {
     const fetched = await fetchCollateral(generated.quote, { pccsUrl: pccs.url, cacheDir, now: NOW });
     expect(fetched.expiresAt.getTime()).to.be.lessThan(NOW.getTime());
     expect(await readdir(cacheDir)).to.deep.equal([]);
+  });
+});
+
+describe("collateral: PCCS client with an injected fetch", function () {
+  /** A fetch that answers PCS v4 requests from `generated` and records them; no network. */
+  function stubFetch(generated: GeneratedTdxQuote) {
+    const requests: Array<{ url: string; authorization: string | null }> = [];
+    const { collateral } = generated;
+    const fetch: FetchFunction = async (url, init) => {
+      requests.push({ url: url.toString(), authorization: new Headers(init.headers).get("authorization") });
+      const resource = url.pathname.replace(/^.*\/certification\/v4\//, "");
+      if (resource === "pckcrl") {
+        return new Response(Buffer.from(collateral.pck_crl, "hex"), {
+          headers: { "SGX-PCK-CRL-Issuer-Chain": encodeURIComponent(collateral.pck_crl_issuer_chain) },
+        });
+      }
+      if (resource === "tcb") {
+        return new Response(`{"tcbInfo":${collateral.tcb_info},"signature":"${collateral.tcb_info_signature}"}`, {
+          headers: { "TCB-Info-Issuer-Chain": encodeURIComponent(collateral.tcb_info_issuer_chain) },
+        });
+      }
+      if (resource === "qe/identity") {
+        return new Response(`{"enclaveIdentity":${collateral.qe_identity},"signature":"${collateral.qe_identity_signature}"}`, {
+          headers: { "SGX-Enclave-Identity-Issuer-Chain": encodeURIComponent(collateral.qe_identity_issuer_chain) },
+        });
+      }
+      if (resource === "rootcacrl") return new Response(collateral.root_ca_crl);
+      return new Response("not found", { status: 404 });
+    };
+    return { fetch, requests };
+  }
+
+  it("makes every request through the injected fetch, and the result verifies", async function () {
+    const generated = generateTdxQuote({ now: NOW });
+    const stub = stubFetch(generated);
+    const fetched = await fetchCollateral(generated.quote, { pccsUrl: "https://carol:pw@pccs.test/", now: NOW, fetch: stub.fetch });
+    expect(fetched.collateral).to.deep.equal(generated.collateral);
+    expect(fetched.source).to.equal("https://pccs.test");
+    expect(stub.requests.map((r) => r.url)).to.deep.equal([
+      "https://pccs.test/sgx/certification/v4/pckcrl?ca=platform&encoding=der",
+      `https://pccs.test/tdx/certification/v4/tcb?fmspc=${generated.fmspc}`,
+      "https://pccs.test/tdx/certification/v4/qe/identity?update=standard",
+      "https://pccs.test/sgx/certification/v4/rootcacrl",
+    ]);
+    for (const request of stub.requests) {
+      expect(request.authorization).to.equal(`Basic ${Buffer.from("carol:pw").toString("base64")}`);
+    }
+    const verdict = verifyQuoteSignature(generated.quote, fetched.collateral, { now: NOW, trustedRootCaDer: generated.rootCaDer });
+    expect(verdict.status, verdict.detail).to.equal("pass");
+  });
+
+  it("reports an injected fetch that rejects as PCCS_UNREACHABLE with a clean URL", async function () {
+    const generated = generateTdxQuote({ now: NOW });
+    const failing: FetchFunction = async () => {
+      throw new TypeError("fetch failed", { cause: { code: "EAI_AGAIN" } });
+    };
+    const error = await expectRejection(fetchCollateral(generated.quote, { pccsUrl: "https://pccs.test/?key=secret", now: NOW, fetch: failing }));
+    expect(error).to.be.instanceOf(PccsRequestError);
+    expect(error.code).to.equal("PCCS_UNREACHABLE");
+    expect(error.message).to.equal(
+      "cannot reach PCCS at https://pccs.test/sgx/certification/v4/pckcrl?key=REDACTED&ca=platform&encoding=der (EAI_AGAIN)",
+    );
   });
 });
 
