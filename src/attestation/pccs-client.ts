@@ -69,10 +69,10 @@ export function pccsEndpoint(url: string): PccsEndpoint {
     parsed = new URL(url);
   } catch {
     // Do not echo the value: it may carry credentials.
-    throw new InvalidInputError("PCCS URL is not a valid absolute URL");
+    throw new InvalidInputError("PCCS URL is not a valid absolute URL", { field: "pccsUrl" });
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw new InvalidInputError(`PCCS URL must be http(s), got ${parsed.protocol}`);
+    throw new InvalidInputError(`PCCS URL must be http(s), got ${parsed.protocol}`, { field: "pccsUrl" });
   }
   const headers: Record<string, string> = {};
   if (parsed.username || parsed.password) {
@@ -81,7 +81,7 @@ export function pccsEndpoint(url: string): PccsEndpoint {
     try {
       credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
     } catch {
-      throw new InvalidInputError("PCCS URL credentials are not valid percent-encoding");
+      throw new InvalidInputError("PCCS URL credentials are not valid percent-encoding", { field: "pccsUrl" });
     }
     headers.authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
   }

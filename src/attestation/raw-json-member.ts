@@ -28,7 +28,10 @@ export function rawJsonMember(text: string, key: string): string | undefined {
           continue;
         }
         if (c === "{" || c === "[") depth++;
-        else if ((c === "}" || c === "]") && --depth === 0) return i + 1;
+        else if (c === "}" || c === "]") {
+          depth -= 1;
+          if (depth === 0) return i + 1;
+        }
         i++;
       }
       throw new Error("unterminated value");

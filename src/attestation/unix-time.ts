@@ -6,6 +6,7 @@ export function toUnixSeconds(now: Date | number, what = "now"): number {
   if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
     throw new InvalidInputError(`${what}: expected a valid Date or non-negative unix seconds`, {
       details: `got ${String(now)}`,
+      field: what,
     });
   }
   return seconds;
