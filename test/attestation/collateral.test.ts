@@ -21,6 +21,7 @@ import {
   redactUrl,
   type QuoteCollateral,
 } from "../../src/attestation/collateral.js";
+import { decodeCrl } from "../../src/attestation/crl.js";
 import { verifyQuoteSignature } from "../../src/attestation/quote-signature.js";
 import { closedLoopbackUrl, startFakePccs, type FakePccs } from "../support/fake-pccs.js";
 import { generateTdxQuote, type GeneratedTdxQuote } from "../support/tdx-quote-generator.js";
@@ -140,6 +141,33 @@ describe("collateral: loading and shape validation", function () {
   it("names the source in in-memory validation errors", function () {
     const error = expectThrows(() => parseCollateral({}, "collateral from test"));
     expect(error.message).to.match(/^collateral from test: missing string field/);
+  });
+});
+
+describe("crl: decodeCrl", function () {
+  const crl = () => Buffer.from(generateTdxQuote({ now: NOW }).collateral.pck_crl, "hex");
+  const ECDSA_SHA256_OID = "2a8648ce3d040302";
+  const ECDSA_SHA384_OID = "2a8648ce3d040303";
+
+  it("reads the signed bytes, the signature and both update times", function () {
+    const der = crl();
+    const decoded = decodeCrl(der);
+    // The TBSCertList is the first element inside the outer SEQUENCE, byte for byte.
+    expect(der.indexOf(Buffer.from(decoded.tbs))).to.be.within(2, 4);
+    expect(Buffer.from(der.subarray(der.length - decoded.signature.length)).equals(Buffer.from(decoded.signature))).to.equal(true);
+    expect(decoded.thisUpdate.getTime()).to.be.lessThan(decoded.nextUpdate.getTime());
+  });
+
+  it("rejects trailing bytes, other algorithms and a signature with unused bits", function () {
+    expect(() => decodeCrl(Buffer.concat([crl(), Buffer.of(0)]))).to.throw(/trailing bytes/);
+    const hex = crl().toString("hex");
+    expect(() => decodeCrl(Buffer.from(hex.replaceAll(ECDSA_SHA256_OID, ECDSA_SHA384_OID), "hex"))).to.throw(/not signed with ecdsa-with-SHA256/);
+    expect(() => decodeCrl(Buffer.from(hex.replace(ECDSA_SHA256_OID, ECDSA_SHA384_OID), "hex"))).to.throw(/signature algorithms disagree/);
+    const der = crl();
+    const unusedBitsAt = der.length - decodeCrl(der).signature.length - 1;
+    expect(der[unusedBitsAt]).to.equal(0);
+    der[unusedBitsAt] = 1;
+    expect(() => decodeCrl(der)).to.throw(/unused bits/);
   });
 });
 
