@@ -54,6 +54,7 @@ export interface VerifyAttestationOptions {
    * and made together with those of other verifications instead of by this one.
    */
   onchain: { client: ChainClient; app?: Address; kms?: Address; batch?: OnchainLinkChecker } | "skip";
+  /** HTTP function for the verifier's requests (Phala's verification API, a PCCS). Default: the global `fetch`. */
   fetch?: typeof fetch;
 }
 
@@ -289,7 +290,13 @@ async function checkQuoteSignature(
       collateral = parseCollateral(given, "collateral");
       source = "given collateral";
     } else {
-      const fetched = await fetchCollateral(quote.raw, { pccsUrl: mode.pccsUrl, provider: mode.provider, cacheDir: mode.cacheDir, now });
+      const fetched = await fetchCollateral(quote.raw, {
+        pccsUrl: mode.pccsUrl,
+        provider: mode.provider,
+        cacheDir: mode.cacheDir,
+        now,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      });
       collateral = fetched.collateral;
       source = `collateral from ${fetched.source}${fetched.fromCache ? " (cached)" : ""}`;
     }

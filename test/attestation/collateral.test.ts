@@ -23,7 +23,7 @@ import {
 } from "../../src/attestation/collateral.js";
 import { decodeCrl } from "../../src/attestation/crl.js";
 import { verifyQuoteSignature } from "../../src/attestation/quote-signature.js";
-import { closedLoopbackUrl, startFakePccs, type FakePccs } from "../support/fake-pccs.js";
+import { closedLoopbackUrl, fakePccsFetch, startFakePccs, type FakePccs } from "../support/fake-pccs.js";
 import { generateTdxQuote, type GeneratedTdxQuote } from "../support/tdx-quote-generator.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -391,37 +391,9 @@ describe("collateral: PCCS fetch over loopback", function () {
 });
 
 describe("collateral: PCCS client with an injected fetch", function () {
-  /** A fetch that answers PCS v4 requests from `generated` and records them; no network. */
-  function stubFetch(generated: GeneratedTdxQuote) {
-    const requests: Array<{ url: string; authorization: string | null }> = [];
-    const { collateral } = generated;
-    const fetch: FetchFunction = async (url, init) => {
-      requests.push({ url: url.toString(), authorization: new Headers(init.headers).get("authorization") });
-      const resource = url.pathname.replace(/^.*\/certification\/v4\//, "");
-      if (resource === "pckcrl") {
-        return new Response(Buffer.from(collateral.pck_crl, "hex"), {
-          headers: { "SGX-PCK-CRL-Issuer-Chain": encodeURIComponent(collateral.pck_crl_issuer_chain) },
-        });
-      }
-      if (resource === "tcb") {
-        return new Response(`{"tcbInfo":${collateral.tcb_info},"signature":"${collateral.tcb_info_signature}"}`, {
-          headers: { "TCB-Info-Issuer-Chain": encodeURIComponent(collateral.tcb_info_issuer_chain) },
-        });
-      }
-      if (resource === "qe/identity") {
-        return new Response(`{"enclaveIdentity":${collateral.qe_identity},"signature":"${collateral.qe_identity_signature}"}`, {
-          headers: { "SGX-Enclave-Identity-Issuer-Chain": encodeURIComponent(collateral.qe_identity_issuer_chain) },
-        });
-      }
-      if (resource === "rootcacrl") return new Response(collateral.root_ca_crl);
-      return new Response("not found", { status: 404 });
-    };
-    return { fetch, requests };
-  }
-
   it("makes every request through the injected fetch, and the result verifies", async function () {
     const generated = generateTdxQuote({ now: NOW });
-    const stub = stubFetch(generated);
+    const stub = fakePccsFetch(generated.collateral);
     const fetched = await fetchCollateral(generated.quote, { pccsUrl: "https://carol:pw@pccs.test/", now: NOW, fetch: stub.fetch });
     expect(fetched.collateral).to.deep.equal(generated.collateral);
     expect(fetched.source).to.equal("https://pccs.test");
