@@ -6,10 +6,14 @@ import { normalizeBundle, type AttestationBundle } from "./bundle.js";
 
 export type EndpointStyle = "phala" | "guest-agent";
 
+/**
+ * A live attestation could not be fetched. `field` is set when the caller's input is at
+ * fault (`baseUrl`); front ends name their own option for it.
+ */
 export class AttestationFetchError extends DstackGovernanceError {
   override name = "AttestationFetchError";
-  constructor(message: string, details?: string) {
-    super("ATTESTATION_FETCH", message, details === undefined ? {} : { details });
+  constructor(message: string, details?: string, options: { field?: string } = {}) {
+    super("ATTESTATION_FETCH", message, { ...(details === undefined ? {} : { details }), ...options });
   }
 }
 
@@ -40,9 +44,11 @@ export async function fetchLiveAttestation(baseUrl: string, options: LiveFetchOp
   try {
     base = new URL(baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
   } catch {
-    throw new AttestationFetchError(`--url: not a URL: ${JSON.stringify(baseUrl.slice(0, 80))}`);
+    throw new AttestationFetchError(`baseUrl: not a URL: ${JSON.stringify(baseUrl.slice(0, 80))}`, undefined, { field: "baseUrl" });
   }
-  if (base.protocol !== "http:" && base.protocol !== "https:") throw new AttestationFetchError(`--url: expected http(s), got ${base.protocol}`);
+  if (base.protocol !== "http:" && base.protocol !== "https:") {
+    throw new AttestationFetchError(`baseUrl: expected http(s), got ${base.protocol}`, undefined, { field: "baseUrl" });
+  }
   const nonce = toBareHex(options.nonce);
   const [quotePath, infoPath] = options.style === "phala" ? [`attestation?reportData=${nonce}`, "info"] : [`quote?data=${nonce}`, "prpc/Info"];
   const quoteUrl = new URL(quotePath, base);

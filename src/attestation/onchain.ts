@@ -6,7 +6,7 @@ import { chainIdOf } from "../chain/app-state.js";
 import { toRpcError, type ChainClient } from "../chain/errors.js";
 import { readContracts, type ReadContractsOptions } from "../chain/multicall.js";
 import { describeError } from "../util/errors.js";
-import type { CheckResult } from "./types.js";
+import { ONCHAIN_CHECK_IDS, type CheckId, type CheckResult } from "./types.js";
 
 export interface OnchainLinkInput {
   /** The DstackApp address: the attested `app-id`. */
@@ -117,7 +117,7 @@ export async function checkPreparedLinks(client: ChainClient, links: readonly Pr
   } catch (error) {
     const detail = `on-chain read failed: ${describeError(toRpcError(client, "eth_call", error))}`;
     return links.map((link) => {
-      const ids = ["onchain-compose-hash", ...(link.kms === undefined ? [] : ["onchain-app-registered", "onchain-os-image"])];
+      const ids = link.kms === undefined ? (["onchain-compose-hash"] as const) : ONCHAIN_CHECK_IDS;
       return { checks: ids.map((id) => ({ id, status: "error" as const, detail })), evidence: undefined };
     });
   }
@@ -158,7 +158,7 @@ async function interpretLink(
   const evidence: OnchainEvidence = { chainId: at.chainId, blockNumber: at.blockNumber, via: at.via, calls: descriptions };
   const where = `on chain ${at.chainId} at block ${at.blockNumber}`;
 
-  const answer = async (i: number, id: string, yes: string, no: string, target: Address, what: string): Promise<CheckResult> => {
+  const answer = async (i: number, id: CheckId, yes: string, no: string, target: Address, what: string): Promise<CheckResult> => {
     const result = results[i]!;
     if (result.status === "success") return { id, status: result.result ? "pass" : "fail", detail: `${result.result ? yes : no} ${where}` };
     // No answer: either nothing is deployed there (a definite answer of this chain) or

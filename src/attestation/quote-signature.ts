@@ -20,14 +20,17 @@
  * `quotePolicyProblem` adds the rules dcap-qvl 0.3.9 lacks (MRSIGNERSEAM = 0 as dstack
  * requires, SEAMATTRIBUTES, QE vendor id, QE report data padding).
  */
-import { createHash, verify as verifySignature, X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 
 import { constants as dcapConstants, QuoteVerifier, utils as dcapUtils } from "@phala/dcap-qvl";
 
 import { describeError } from "../util/errors.js";
-import { CollateralError, decodeCrl, parseCollateral, toUnixSeconds, type CollateralInput, type QuoteCollateral } from "./collateral.js";
+import { parseCollateral } from "./collateral-shape.js";
+import { CollateralError, type CollateralInput, type QuoteCollateral } from "./collateral-types.js";
+import { crlProblem } from "./crl.js";
 import { parseTdxQuote, QuoteParseError, type TdxQuote } from "./quote.js";
 import { quotePolicyProblem } from "./quote-policy.js";
+import { toUnixSeconds } from "./unix-time.js";
 
 export type QuoteSignatureStatus = "pass" | "fail" | "error";
 
@@ -108,31 +111,6 @@ function dcapReason(error: unknown): string {
     if (!(current instanceof Error)) break;
   }
   return parts.join(": ");
-}
-
-/**
- * Checks a CRL's signature against its issuer and its validity at `nowSecs`.
- * Returns the failure reason, or undefined when the CRL is good.
- */
-function crlProblem(name: string, crlHex: string, issuerDer: Uint8Array, issuerLabel: string, nowSecs: number): string | undefined {
-  let crl;
-  try {
-    crl = decodeCrl(Buffer.from(crlHex, "hex"));
-  } catch (error) {
-    return `${name} cannot be decoded: ${describeError(error)}`;
-  }
-  let signed = false;
-  try {
-    const key = new X509Certificate(issuerDer).publicKey;
-    signed = verifySignature("sha256", crl.tbs, { key, dsaEncoding: "der" }, crl.signature);
-  } catch {
-    signed = false;
-  }
-  if (!signed) return `${name} is not signed by ${issuerLabel}`;
-  const nowMs = nowSecs * 1000;
-  if (nowMs < crl.thisUpdate.getTime()) return `${name} is not yet valid (thisUpdate ${crl.thisUpdate.toISOString()})`;
-  if (nowMs > crl.nextUpdate.getTime()) return `${name} expired (nextUpdate ${crl.nextUpdate.toISOString()})`;
-  return undefined;
 }
 
 /** Intel's PCK chains are exactly: PCK certificate, PCK Platform/Processor CA, root CA. */

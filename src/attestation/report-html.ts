@@ -1,3 +1,4 @@
+import type { CheckId } from "./types.js";
 import type { AttestationEvidence, AttestationVerdict } from "./verify.js";
 
 export interface HtmlReportMeta {
@@ -6,7 +7,7 @@ export interface HtmlReportMeta {
   generatedAt: Date;
 }
 
-const TITLES: Record<string, [string, string]> = {
+const TITLES: Record<CheckId, [string, string]> = {
   "quote-signature": ["Quote signature and TCB", "Intel's signature over the quote, checked against Intel's root certificate and current collateral."],
   "report-data": ["Report data", "The data the CVM put into the quote, e.g. the verifier's fresh nonce (proves the quote is not a replay)."],
   "event-log-replay": ["Event log replay", "Replaying the event log reproduces the quote's runtime measurement registers RTMR0-3."],

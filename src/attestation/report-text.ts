@@ -1,8 +1,9 @@
+import type { CheckId } from "./types.js";
 import type { AttestationVerdict } from "./verify.js";
 
 const LABEL = { pass: "[OK]   ", fail: "[FAIL] ", skip: "[SKIP] ", error: "[ERROR]" } as const;
 
-const TITLES: Record<string, string> = {
+const TITLES: Record<CheckId, string> = {
   "quote-signature": "quote signature and TCB",
   "report-data": "report data",
   "event-log-replay": "event log replay (RTMR0-3)",

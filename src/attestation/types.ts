@@ -14,24 +14,32 @@
 export type CheckStatus = "pass" | "fail" | "skip" | "error";
 
 /**
- * Stable identifiers of the verifier's checks. `os-measurements` (MRTD/RTMR0-2 against
- * reference values) is produced by this module; the others are listed so every producer
- * shares one vocabulary.
+ * Stable identifiers of the verifier's checks, in report order: the one vocabulary every
+ * producer (verify, bindings, replay, on-chain lookups), report and front end shares.
  */
-export type CheckId =
-  | "quote-signature"
-  | "report-data"
-  | "event-log-replay"
-  | "compose-hash"
-  | "mr-config-id"
-  | "os-measurements"
-  | "image-pinning"
-  | "onchain-compose-hash"
-  | "onchain-app-registered"
-  | "onchain-os-image";
+export const CHECK_IDS = [
+  "quote-signature",
+  "report-data",
+  "event-log-replay",
+  "compose-hash",
+  "mr-config-id",
+  "os-measurements",
+  "image-pinning",
+  "onchain-compose-hash",
+  "onchain-app-registered",
+  "onchain-os-image",
+] as const;
+
+export type CheckId = (typeof CHECK_IDS)[number];
+
+/** The checks that need a KMS contract (the app contract alone answers `onchain-compose-hash`). */
+export const KMS_CHECK_IDS = ["onchain-app-registered", "onchain-os-image"] as const satisfies readonly CheckId[];
+
+/** Every on-chain check. */
+export const ONCHAIN_CHECK_IDS = ["onchain-compose-hash", ...KMS_CHECK_IDS] as const satisfies readonly CheckId[];
 
 export interface CheckResult {
-  id: string;
+  id: CheckId;
   status: CheckStatus;
   /** One human-readable line: what was compared and the outcome (values in lowercase hex). */
   detail: string;

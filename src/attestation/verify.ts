@@ -9,13 +9,13 @@ import { normalizeBundle, type AttestationBundle } from "./bundle.js";
 import { fetchCollateral, parseCollateral, type QuoteCollateral } from "./collateral.js";
 import { parseEventLog, type EventLogEntry } from "./event-log.js";
 import { mrConfigDocumentFromVmConfig } from "./mr-config.js";
-import { checkOnchainLink, type OnchainEvidence, type OnchainLinkChecker } from "./onchain.js";
+import { checkOnchainLink, type OnchainEvidence, type OnchainLinkChecker, type OnchainLinkResult } from "./onchain.js";
 import { verifyQuoteWithPhalaApi } from "./phala-api.js";
 import { decodeQuoteInput, parseTdxQuote, type TdxQuote } from "./quote.js";
 import { verifyQuoteSignature } from "./quote-signature.js";
 import { checkEventLogReplay, type RtmrComparison } from "./replay.js";
 import { extractRuntimeEvents, type DstackRuntimeEvents } from "./runtime-events.js";
-import type { CheckResult } from "./types.js";
+import { CHECK_IDS, KMS_CHECK_IDS, ONCHAIN_CHECK_IDS, type CheckId, type CheckResult } from "./types.js";
 
 export type QuoteSignatureMode =
   | {
@@ -54,10 +54,11 @@ export interface VerifyAttestationOptions {
    * and made together with those of other verifications instead of by this one.
    */
   onchain: { client: ChainClient; app?: Address; kms?: Address; batch?: OnchainLinkChecker } | "skip";
+  /** HTTP function for the verifier's requests (Phala's verification API, a PCCS). Default: the global `fetch`. */
   fetch?: typeof fetch;
 }
 
-/** The verdict, in the shape `verify-attestation --json` prints (hex lowercase, no 0x). */
+/** The verdict, in the shape the verify-attestation task prints as JSON (hex lowercase, no 0x). */
 export interface AttestationVerdict {
   ok: boolean;
   checks: CheckResult[];
@@ -76,21 +77,8 @@ export interface AttestationEvidence {
   onchain: OnchainEvidence | undefined;
 }
 
-const ORDER = [
-  "quote-signature",
-  "report-data",
-  "event-log-replay",
-  "compose-hash",
-  "mr-config-id",
-  "os-measurements",
-  "image-pinning",
-  "onchain-compose-hash",
-  "onchain-app-registered",
-  "onchain-os-image",
-];
-
 /** What each check needs to have passed first, nearest first (for the reason of a skip). */
-const DEPENDS_ON: Record<string, readonly string[]> = {
+const DEPENDS_ON: Partial<Record<CheckId, readonly CheckId[]>> = {
   "report-data": ["quote-signature"],
   "event-log-replay": ["quote-signature"],
   "compose-hash": ["event-log-replay", "quote-signature"],
@@ -114,9 +102,9 @@ export async function verifyAttestation(
   input: unknown,
   options: VerifyAttestationOptions,
 ): Promise<{ verdict: AttestationVerdict; evidence: AttestationEvidence }> {
-  const checks = new Map<string, CheckResult>();
+  const checks = new Map<CheckId, CheckResult>();
   const put = (check: CheckResult) => checks.set(check.id, { id: check.id, status: check.status, detail: check.detail });
-  const skip = (id: string, detail: string) => put({ id, status: "skip", detail });
+  const skip = (id: CheckId, detail: string) => put({ id, status: "skip", detail });
   const evidence: AttestationEvidence = { bundleShape: null, rtmrComparisons: [], runtimeEvents: [], images: [], onchain: undefined };
   let tcbStatus: string | null = null;
   let advisoryIds: string[] = [];
@@ -203,7 +191,7 @@ export async function verifyAttestation(
 
   // 4. The on-chain decision.
   if (options.onchain === "skip") {
-    for (const id of ["onchain-compose-hash", "onchain-app-registered", "onchain-os-image"]) skip(id, "on-chain checks skipped on request");
+    for (const id of ONCHAIN_CHECK_IDS) skip(id, "on-chain checks skipped on request");
   } else if (runtime !== undefined) {
     try {
       const link = await onchainChecks(runtime, options.onchain);
@@ -212,7 +200,7 @@ export async function verifyAttestation(
     } catch (error) {
       // e.g. a malformed `app`/`kms` option: still a verdict, with the reason.
       const detail = `on-chain checks could not run: ${describeError(error)}`;
-      for (const id of ["onchain-compose-hash", ...(options.onchain.kms === undefined ? [] : ["onchain-app-registered", "onchain-os-image"])]) {
+      for (const id of options.onchain.kms === undefined ? (["onchain-compose-hash"] as const) : ONCHAIN_CHECK_IDS) {
         put({ id, status: "error", detail });
       }
     }
@@ -223,10 +211,10 @@ export async function verifyAttestation(
   // the report points at the root cause.
   const problem = (c: CheckResult | undefined) => c !== undefined && (c.status === "fail" || c.status === "error");
   const firstProblem = [...checks.values()].find(problem);
-  for (const id of ORDER) {
+  for (const id of CHECK_IDS) {
     if (checks.has(id)) continue;
     if (id === "os-measurements" && options.expectedMeasurements === undefined) continue;
-    if ((id === "onchain-app-registered" || id === "onchain-os-image") && options.onchain !== "skip" && options.onchain.kms === undefined) {
+    if ((KMS_CHECK_IDS as readonly CheckId[]).includes(id) && options.onchain !== "skip" && options.onchain.kms === undefined) {
       skip(id, "no KMS given");
       continue;
     }
@@ -234,7 +222,7 @@ export async function verifyAttestation(
     skip(id, cause === undefined ? "not applicable" : `not checked: ${cause.id} did not pass`);
   }
 
-  const ordered = ORDER.map((id) => checks.get(id)).filter((c): c is CheckResult => c !== undefined);
+  const ordered = CHECK_IDS.map((id) => checks.get(id)).filter((c): c is CheckResult => c !== undefined);
   const verdict: AttestationVerdict = {
     ok: ordered.every((c) => c.status === "pass" || c.status === "skip"),
     checks: ordered,
@@ -302,7 +290,13 @@ async function checkQuoteSignature(
       collateral = parseCollateral(given, "collateral");
       source = "given collateral";
     } else {
-      const fetched = await fetchCollateral(quote.raw, { pccsUrl: mode.pccsUrl, provider: mode.provider, cacheDir: mode.cacheDir, now });
+      const fetched = await fetchCollateral(quote.raw, {
+        pccsUrl: mode.pccsUrl,
+        provider: mode.provider,
+        cacheDir: mode.cacheDir,
+        now,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      });
       collateral = fetched.collateral;
       source = `collateral from ${fetched.source}${fetched.fromCache ? " (cached)" : ""}`;
     }
@@ -317,9 +311,12 @@ async function checkQuoteSignature(
   return { id: "quote-signature", status: result.status, detail: `${result.detail} (${source})`, tcbStatus: result.tcbStatus ?? null, advisoryIds: result.advisoryIds ?? [] };
 }
 
-async function onchainChecks(runtime: DstackRuntimeEvents, onchain: { client: ChainClient; app?: Address; kms?: Address; batch?: OnchainLinkChecker }) {
+async function onchainChecks(
+  runtime: DstackRuntimeEvents,
+  onchain: { client: ChainClient; app?: Address; kms?: Address; batch?: OnchainLinkChecker },
+): Promise<OnchainLinkResult> {
   // dstack always measures an app-id before system-ready. Without one the attestation does
-  // not say which app the CVM runs as, so a given --app would be checked against nothing.
+  // not say which app the CVM runs as, so a given `app` would be checked against nothing.
   if (runtime.appId === null) {
     return { checks: [{ id: "onchain-compose-hash", status: "fail" as const, detail: "the event log has no app-id event before system-ready, so no app contract can be tied to this CVM" }], evidence: undefined };
   }

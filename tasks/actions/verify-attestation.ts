@@ -9,14 +9,14 @@ import { createPublicClient, http } from "viem";
 import { parseReferenceMeasurements, reportDataSha256Of, type ReportDataExpectation } from "../../src/attestation/bindings.js";
 import { MAX_BUNDLE_BYTES } from "../../src/attestation/bundle.js";
 import { MAX_COLLATERAL_BYTES } from "../../src/attestation/collateral.js";
-import { fetchLiveAttestation, type EndpointStyle } from "../../src/attestation/live.js";
+import { AttestationFetchError, fetchLiveAttestation, type EndpointStyle } from "../../src/attestation/live.js";
 import { MAX_MR_CONFIG_DOCUMENT_CHARS } from "../../src/attestation/mr-config.js";
 import { renderVerdictHtml } from "../../src/attestation/report-html.js";
 import { formatVerdict } from "../../src/attestation/report-text.js";
 import { verifyAttestation, type QuoteSignatureMode, type VerifyAttestationOptions } from "../../src/attestation/verify.js";
 import type { ChainClient } from "../../src/chain/errors.js";
 import { MAX_APP_COMPOSE_BYTES } from "../../src/compose/index.js";
-import { InvalidInputError } from "../../src/util/errors.js";
+import { DstackGovernanceError, InvalidInputError } from "../../src/util/errors.js";
 import { parseHexBytes } from "../../src/util/hex.js";
 import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
@@ -87,6 +87,25 @@ async function readTestRootCa(path: string): Promise<Uint8Array> {
   if (pem !== null) return new Uint8Array(Buffer.from(pem[1]!.replace(/\s+/g, ""), "base64"));
   if (bytes[0] !== 0x30) throw new InvalidInputError(`--test-root-ca: ${path} is neither a PEM certificate nor DER (a DER certificate starts with 0x30)`);
   return new Uint8Array(bytes);
+}
+
+/** This task's flag for each library option key an error may name in its `field`. */
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = { baseUrl: "--url", nonce: "--nonce", now: "--now", pccsUrl: "--pccs-url" };
+
+/**
+ * A library error as this task says it: the option the library names by its key
+ * (`field`, e.g. `baseUrl`) becomes the flag the user typed (`--url`). The error keeps
+ * its class (so its exit code) and loses `field`, which it has now been said with.
+ */
+export function withFlagName(error: unknown): unknown {
+  if (!(error instanceof DstackGovernanceError) || error.field === undefined) return error;
+  const flag = FLAG_OF_FIELD[error.field];
+  if (flag === undefined) return error;
+  const { field, message, details } = error;
+  const flagged = message.startsWith(`${field}:`) ? `${flag}${message.slice(field.length)}` : `${flag}: ${message}`;
+  if (error instanceof AttestationFetchError) return new AttestationFetchError(flagged, details);
+  if (error instanceof InvalidInputError) return new InvalidInputError(flagged, { ...(details === undefined ? {} : { details }), cause: error });
+  return error;
 }
 
 /** The bytes to ask a live CVM to put in REPORTDATA so that `expectation` can pass. */
@@ -198,7 +217,9 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       // default, else the expected report data (GetQuote zero-pads it to 64 bytes).
       const challenge = challengeOf(reportData) ?? randomBytes(32);
       reportData ??= { kind: "nonce", nonce: challenge };
-      const live = await fetchLiveAttestation(args.url!, { style, nonce: challenge });
+      const live = await fetchLiveAttestation(args.url!, { style, nonce: challenge }).catch((error: unknown) => {
+        throw withFlagName(error);
+      });
       input = live.bundle;
       source = live.urls.join(" + ");
       if (!args.json) console.error(`fetched ${source} with report data ${Buffer.from(challenge).toString("hex")}`);

@@ -13,6 +13,7 @@ import {
   collateralKeyForQuote,
   DEFAULT_PCCS_URL,
   fetchCollateral,
+  type FetchFunction,
   loadCollateralFile,
   MAX_COLLATERAL_BYTES,
   parseCollateral,
@@ -20,8 +21,9 @@ import {
   redactUrl,
   type QuoteCollateral,
 } from "../../src/attestation/collateral.js";
+import { decodeCrl } from "../../src/attestation/crl.js";
 import { verifyQuoteSignature } from "../../src/attestation/quote-signature.js";
-import { closedLoopbackUrl, startFakePccs, type FakePccs } from "../support/fake-pccs.js";
+import { closedLoopbackUrl, fakePccsFetch, startFakePccs, type FakePccs } from "../support/fake-pccs.js";
 import { generateTdxQuote, type GeneratedTdxQuote } from "../support/tdx-quote-generator.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -139,6 +141,33 @@ describe("collateral: loading and shape validation", function () {
   it("names the source in in-memory validation errors", function () {
     const error = expectThrows(() => parseCollateral({}, "collateral from test"));
     expect(error.message).to.match(/^collateral from test: missing string field/);
+  });
+});
+
+describe("crl: decodeCrl", function () {
+  const crl = () => Buffer.from(generateTdxQuote({ now: NOW }).collateral.pck_crl, "hex");
+  const ECDSA_SHA256_OID = "2a8648ce3d040302";
+  const ECDSA_SHA384_OID = "2a8648ce3d040303";
+
+  it("reads the signed bytes, the signature and both update times", function () {
+    const der = crl();
+    const decoded = decodeCrl(der);
+    // The TBSCertList is the first element inside the outer SEQUENCE, byte for byte.
+    expect(der.indexOf(Buffer.from(decoded.tbs))).to.be.within(2, 4);
+    expect(Buffer.from(der.subarray(der.length - decoded.signature.length)).equals(Buffer.from(decoded.signature))).to.equal(true);
+    expect(decoded.thisUpdate.getTime()).to.be.lessThan(decoded.nextUpdate.getTime());
+  });
+
+  it("rejects trailing bytes, other algorithms and a signature with unused bits", function () {
+    expect(() => decodeCrl(Buffer.concat([crl(), Buffer.of(0)]))).to.throw(/trailing bytes/);
+    const hex = crl().toString("hex");
+    expect(() => decodeCrl(Buffer.from(hex.replaceAll(ECDSA_SHA256_OID, ECDSA_SHA384_OID), "hex"))).to.throw(/not signed with ecdsa-with-SHA256/);
+    expect(() => decodeCrl(Buffer.from(hex.replace(ECDSA_SHA256_OID, ECDSA_SHA384_OID), "hex"))).to.throw(/signature algorithms disagree/);
+    const der = crl();
+    const unusedBitsAt = der.length - decodeCrl(der).signature.length - 1;
+    expect(der[unusedBitsAt]).to.equal(0);
+    der[unusedBitsAt] = 1;
+    expect(() => decodeCrl(der)).to.throw(/unused bits/);
   });
 });
 
@@ -358,6 +387,40 @@ describe("collateral: PCCS fetch over loopback", function () {
     const fetched = await fetchCollateral(generated.quote, { pccsUrl: pccs.url, cacheDir, now: NOW });
     expect(fetched.expiresAt.getTime()).to.be.lessThan(NOW.getTime());
     expect(await readdir(cacheDir)).to.deep.equal([]);
+  });
+});
+
+describe("collateral: PCCS client with an injected fetch", function () {
+  it("makes every request through the injected fetch, and the result verifies", async function () {
+    const generated = generateTdxQuote({ now: NOW });
+    const stub = fakePccsFetch(generated.collateral);
+    const fetched = await fetchCollateral(generated.quote, { pccsUrl: "https://carol:pw@pccs.test/", now: NOW, fetch: stub.fetch });
+    expect(fetched.collateral).to.deep.equal(generated.collateral);
+    expect(fetched.source).to.equal("https://pccs.test");
+    expect(stub.requests.map((r) => r.url)).to.deep.equal([
+      "https://pccs.test/sgx/certification/v4/pckcrl?ca=platform&encoding=der",
+      `https://pccs.test/tdx/certification/v4/tcb?fmspc=${generated.fmspc}`,
+      "https://pccs.test/tdx/certification/v4/qe/identity?update=standard",
+      "https://pccs.test/sgx/certification/v4/rootcacrl",
+    ]);
+    for (const request of stub.requests) {
+      expect(request.authorization).to.equal(`Basic ${Buffer.from("carol:pw").toString("base64")}`);
+    }
+    const verdict = verifyQuoteSignature(generated.quote, fetched.collateral, { now: NOW, trustedRootCaDer: generated.rootCaDer });
+    expect(verdict.status, verdict.detail).to.equal("pass");
+  });
+
+  it("reports an injected fetch that rejects as PCCS_UNREACHABLE with a clean URL", async function () {
+    const generated = generateTdxQuote({ now: NOW });
+    const failing: FetchFunction = async () => {
+      throw new TypeError("fetch failed", { cause: { code: "EAI_AGAIN" } });
+    };
+    const error = await expectRejection(fetchCollateral(generated.quote, { pccsUrl: "https://pccs.test/?key=secret", now: NOW, fetch: failing }));
+    expect(error).to.be.instanceOf(PccsRequestError);
+    expect(error.code).to.equal("PCCS_UNREACHABLE");
+    expect(error.message).to.equal(
+      "cannot reach PCCS at https://pccs.test/sgx/certification/v4/pckcrl?key=REDACTED&ca=platform&encoding=der (EAI_AGAIN)",
+    );
   });
 });
 

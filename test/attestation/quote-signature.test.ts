@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 
 import { Quote, utils as dcapUtils } from "@phala/dcap-qvl";
 
-import type { QuoteCollateral } from "../../src/attestation/collateral.js";
+import { parseCollateral, type QuoteCollateral } from "../../src/attestation/collateral.js";
+import { decodeCrl } from "../../src/attestation/crl.js";
 import {
   INTEL_SGX_ROOT_CA_SHA256,
   verifyQuoteSignature,
@@ -52,6 +53,20 @@ function expectFail(result: QuoteSignatureResult, reason?: RegExp): void {
   if (reason) expect(result.detail).to.match(reason);
 }
 
+/** RFC 5280 UTCTime text of `date` (YYMMDDHHMMSSZ), as a CRL carries it. */
+function utcTimeText(date: Date): string {
+  return date.toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.\d+Z$/, "$1$2$3$4$5$6Z");
+}
+
+/** `crlHex` with its nextUpdate rewritten in place to `later` (same length): the signature no longer covers it. */
+function withNextUpdate(crlHex: string, later: Date): string {
+  const from = Buffer.from(utcTimeText(decodeCrl(Buffer.from(crlHex, "hex")).nextUpdate)).toString("hex");
+  const to = Buffer.from(utcTimeText(later)).toString("hex");
+  const at = crlHex.lastIndexOf(from);
+  expect(at, "nextUpdate found in the CRL").to.be.greaterThan(0);
+  return `${crlHex.slice(0, at)}${to}${crlHex.slice(at + from.length)}`;
+}
+
 describe("verifyQuoteSignature: dcap-qvl sample TDX quote (real hardware)", function () {
   let quote: Uint8Array;
   let collateral: QuoteCollateral;
@@ -72,6 +87,13 @@ describe("verifyQuoteSignature: dcap-qvl sample TDX quote (real hardware)", func
     expect(result.advisoryIds).to.deep.equal([]);
     expect(result.trustAnchor).to.equal("intel");
     expect(result.detail).to.contain("Intel SGX Root CA");
+  });
+
+  it("fails when Intel's PCK CRL has its nextUpdate rewritten (tampered bytes, still parseable)", function () {
+    const normalized = parseCollateral(collateral);
+    const tampered = { ...normalized, pck_crl: withNextUpdate(normalized.pck_crl, new Date("2025-08-19T10:00:35Z")) };
+    expect(decodeCrl(Buffer.from(tampered.pck_crl, "hex")).nextUpdate.toISOString()).to.equal("2025-08-19T10:00:35.000Z");
+    expectFail(verifyQuoteSignature(quote, tampered, { now: JULY_1 }), /PCK CRL is not signed by the PCK CA/);
   });
 
   it("takes `now` as unix seconds too", function () {
@@ -254,6 +276,18 @@ describe("verifyQuoteSignature: generated test quotes (test root CA)", function 
     expectFail(
       verifyQuoteSignature(generated.quote, generated.collateral, { now, trustedRootCaDer: generated.rootCaDer }),
       /root CA CRL expired/,
+    );
+  });
+
+  it("fails with a stale CRL whose nextUpdate was moved forward in its bytes (tampered, so no longer signed)", function () {
+    const generated = generateTdxQuote({ now, crlNextUpdate: new Date(now.getTime() - DAY_MS / 2) });
+    const later = new Date(now.getTime() + 30 * DAY_MS);
+    const tampered = { ...generated.collateral, root_ca_crl: withNextUpdate(generated.collateral.root_ca_crl, later) };
+    // The tampered CRL still parses and now claims to be current: only its signature gives it away.
+    expect(decodeCrl(Buffer.from(tampered.root_ca_crl, "hex")).nextUpdate.toISOString()).to.equal(later.toISOString());
+    expectFail(
+      verifyQuoteSignature(generated.quote, tampered, { now, trustedRootCaDer: generated.rootCaDer }),
+      /root CA CRL is not signed by the explicitly trusted root CA/,
     );
   });
 

@@ -23,6 +23,7 @@ import {
   type BuiltAttestation,
 } from "../support/attestation-builder.js";
 import { deployAppProxy, deployKmsProxy } from "../support/contracts.js";
+import { fakePccsFetch } from "../support/fake-pccs.js";
 import { fixturesAvailable, loadGetQuote } from "./fixture-files.js";
 
 const { viem, networkHelpers } = await network.create();
@@ -514,6 +515,19 @@ describe("verifyAttestation: malformed input is a failed verdict, never a throw"
   it("the unmodified attestation passes offline (so the rejections below are the tampering's)", async function () {
     const verdict = await run(att.bundle, offline());
     expect(verdict.ok, JSON.stringify(verdict.checks)).to.equal(true);
+  });
+
+  it("collateral is fetched from the PCCS through the verifier's injected fetch", async function () {
+    const pccs = fakePccsFetch(att.collateral);
+    const verdict = await run(att.bundle, {
+      ...offline(),
+      quoteSignature: { mode: "local", pccsUrl: "https://pccs.test", trustedRootCaDer: att.rootCaDer },
+      fetch: pccs.fetch,
+    });
+    const signature = check(verdict, "quote-signature");
+    expect(signature.status, signature.detail).to.equal("pass");
+    expect(signature.detail).to.contain("(collateral from https://pccs.test)");
+    expect(pccs.requests).to.have.length(4);
   });
 
   it("a truncated quote", async function () {

@@ -7,13 +7,14 @@ import { expect } from "chai";
 import { chromium, type Browser } from "playwright-core";
 
 import { escapeHtml, renderVerdictHtml } from "../../src/attestation/report-html.js";
+import type { CheckId } from "../../src/attestation/types.js";
 import type { AttestationEvidence, AttestationVerdict } from "../../src/attestation/verify.js";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable } from "../support/chromium.js";
 
 const hex = (byte: string, n: number) => byte.repeat(n);
 
-function verdictWith(statuses: Record<string, "pass" | "fail" | "skip" | "error">): AttestationVerdict {
-  const checks = Object.entries(statuses).map(([id, status]) => ({ id, status, detail: `${id} detail <script>alert(1)</script>` }));
+function verdictWith(statuses: Partial<Record<CheckId, "pass" | "fail" | "skip" | "error">>): AttestationVerdict {
+  const checks = (Object.entries(statuses) as Array<[CheckId, "pass" | "fail" | "skip" | "error"]>).map(([id, status]) => ({ id, status, detail: `${id} detail <script>alert(1)</script>` }));
   return {
     ok: checks.every((c) => c.status === "pass" || c.status === "skip"),
     checks,

@@ -18,7 +18,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import type { QuoteCollateral } from "../../src/attestation/collateral.js";
+import type { FetchFunction, QuoteCollateral } from "../../src/attestation/collateral.js";
 
 export interface RecordedRequest {
   /** Path and query as received. */
@@ -115,4 +115,35 @@ export async function closedLoopbackUrl(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * The same PCS v4 answers as a `fetch` function, for code that takes an injected fetch:
+ * no server, no network. Records each request's URL and authorization header.
+ */
+export function fakePccsFetch(collateral: QuoteCollateral): { fetch: FetchFunction & typeof fetch; requests: Array<{ url: string; authorization: string | null }> } {
+  const requests: Array<{ url: string; authorization: string | null }> = [];
+  const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    requests.push({ url: url.toString(), authorization: new Headers(init?.headers).get("authorization") });
+    const resource = url.pathname.replace(/^.*\/certification\/v4\//, "");
+    if (resource === "pckcrl") {
+      return new Response(Buffer.from(collateral.pck_crl, "hex"), {
+        headers: { "SGX-PCK-CRL-Issuer-Chain": encodeURIComponent(collateral.pck_crl_issuer_chain) },
+      });
+    }
+    if (resource === "tcb") {
+      return new Response(`{"tcbInfo":${collateral.tcb_info},"signature":"${collateral.tcb_info_signature}"}`, {
+        headers: { "TCB-Info-Issuer-Chain": encodeURIComponent(collateral.tcb_info_issuer_chain) },
+      });
+    }
+    if (resource === "qe/identity") {
+      return new Response(`{"enclaveIdentity":${collateral.qe_identity},"signature":"${collateral.qe_identity_signature}"}`, {
+        headers: { "SGX-Enclave-Identity-Issuer-Chain": encodeURIComponent(collateral.qe_identity_issuer_chain) },
+      });
+    }
+    if (resource === "rootcacrl") return new Response(collateral.root_ca_crl);
+    return new Response("not found", { status: 404 });
+  };
+  return { fetch, requests };
 }

@@ -23,10 +23,14 @@ import { getAddress, type Address } from "viem";
 
 import { MAX_BUNDLE_BYTES } from "../../src/attestation/bundle.js";
 import { MAX_COLLATERAL_BYTES } from "../../src/attestation/collateral.js";
+import { AttestationFetchError, fetchLiveAttestation } from "../../src/attestation/live.js";
+import { pccsEndpoint } from "../../src/attestation/pccs-client.js";
 import { MAX_APP_COMPOSE_BYTES } from "../../src/compose/index.js";
+import { InvalidInputError } from "../../src/util/errors.js";
 import { buildAttestation, type BuiltAttestation } from "../support/attestation-builder.js";
 import { deployAppProxy, deployKmsProxy } from "../support/contracts.js";
 import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
+import { withFlagName } from "../../tasks/actions/verify-attestation.js";
 import { runTask as runTaskInProcess, type TaskRun } from "../support/run-task.js";
 
 const connection = await network.create();
@@ -333,6 +337,46 @@ describe("verify-attestation task: bad flags exit 2 before any work", function (
       expect(text.stderr).to.match(/^Error: /);
     });
   }
+});
+
+describe("verify-attestation task: the library names options by key, the task by flag", function () {
+  it("fetchLiveAttestation names a bad base URL by its key, and withFlagName turns it into --url", async function () {
+    let error: unknown;
+    await fetchLiveAttestation("not a url", { style: "phala", nonce: Uint8Array.of(1) }).catch((caught: unknown) => {
+      error = caught;
+    });
+    expect(error).to.be.instanceOf(AttestationFetchError);
+    const library = error as AttestationFetchError;
+    expect(library.field).to.equal("baseUrl");
+    expect(library.message).to.equal('baseUrl: not a URL: "not a url"');
+
+    const flagged = withFlagName(library) as AttestationFetchError;
+    expect(flagged).to.be.instanceOf(AttestationFetchError);
+    expect(flagged.message).to.equal('--url: not a URL: "not a url"');
+    expect(flagged.field).to.equal(undefined);
+  });
+
+  it("maps a key at the start of the message, prefixes the flag otherwise, and leaves other errors alone", async function () {
+    let error: unknown;
+    await fetchLiveAttestation("ftp://cvm.example", { style: "phala", nonce: Uint8Array.of(1) }).catch((caught: unknown) => {
+      error = caught;
+    });
+    expect((withFlagName(error) as Error).message).to.equal("--url: expected http(s), got ftp:");
+
+    let pccs: unknown;
+    try {
+      pccsEndpoint("ftp://pccs.example");
+    } catch (caught) {
+      pccs = caught;
+    }
+    expect((pccs as InvalidInputError).field).to.equal("pccsUrl");
+    const flagged = withFlagName(pccs);
+    expect(flagged).to.be.instanceOf(InvalidInputError);
+    expect((flagged as Error).message).to.equal("--pccs-url: PCCS URL must be http(s), got ftp:");
+
+    const plain = new AttestationFetchError("cannot fetch https://cvm.example/info: timeout");
+    expect(withFlagName(plain)).to.equal(plain);
+  });
 });
 
 // ---------------------------------------------------------------------------------
