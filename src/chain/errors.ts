@@ -2,7 +2,7 @@ import type { Chain, Client, Transport } from "viem";
 
 import { DstackGovernanceError, describeError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
-import { redactRpcUrl, redactUrlsInText } from "./rpc-url.js";
+import { redactRpcUrl, redactUrlsInText } from "../util/redact-url.js";
 
 /** Any viem client this module can read through (public clients, wallet clients with public actions). */
 export type ChainClient = Client<Transport, Chain | undefined>;

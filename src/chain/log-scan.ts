@@ -11,6 +11,7 @@ import { getBlockNumber } from "viem/actions";
 
 import { InvalidInputError, describeError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
+import { exponentialBackoff, retry } from "../util/retry.js";
 import {
   LogScanError,
   errorText,
@@ -288,35 +289,29 @@ export async function scanLogs<const TEvents extends readonly AbiEvent[]>(
     };
 
     let raw: unknown;
-    let attempt = 0;
     let rangeInfo: RangeErrorInfo | undefined;
-    for (;;) {
-      stats.requests += 1;
-      try {
-        // retryCount 0: viem's transport would retry -32005 ("more than 10000 results") three
-        // times with backoff; we shrink instead, and retry transient failures ourselves.
-        raw = await (client.request as (args: { method: string; params: unknown[] }, options: { retryCount: number }) => Promise<unknown>)(
-          { method: "eth_getLogs", params: [filter] },
-          { retryCount: 0 },
-        );
-        break;
-      } catch (error) {
-        rangeInfo = classifyRangeError(error);
-        if (rangeInfo !== undefined) {
-          if (span === 1) {
-            throw new LogScanError(`the RPC refuses eth_getLogs even for the single block ${cursor}`, {
-              details: describeError(toRpcError(client, "eth_getLogs", error)),
-              cause: error,
-            });
-          }
-          break;
-        }
-        if (attempt < retries && isTransient(error)) {
-          await sleep(retryDelayMs * 2 ** attempt);
-          attempt += 1;
-          continue;
-        }
-        throw toRpcError(client, "eth_getLogs", error);
+    try {
+      raw = await retry(
+        () => {
+          stats.requests += 1;
+          // retryCount 0: viem's transport would retry -32005 ("more than 10000 results") three
+          // times with backoff; we shrink instead, and retry transient failures ourselves.
+          return (client.request as (args: { method: string; params: unknown[] }, options: { retryCount: number }) => Promise<unknown>)(
+            { method: "eth_getLogs", params: [filter] },
+            { retryCount: 0 },
+          );
+        },
+        // A refused range is not retried as is: the span shrinks below.
+        { retries, delayMs: exponentialBackoff(retryDelayMs), shouldRetry: (error) => classifyRangeError(error) === undefined && isTransient(error) },
+      );
+    } catch (error) {
+      rangeInfo = classifyRangeError(error);
+      if (rangeInfo === undefined) throw toRpcError(client, "eth_getLogs", error);
+      if (span === 1) {
+        throw new LogScanError(`the RPC refuses eth_getLogs even for the single block ${cursor}`, {
+          details: describeError(toRpcError(client, "eth_getLogs", error)),
+          cause: error,
+        });
       }
     }
 
@@ -450,8 +445,4 @@ function positiveInteger(value: number, what: string): number {
 
 function minBigInt(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -17,7 +17,7 @@
 import { concat, createPublicClient, custom, keccak256, pad, toHex as viemToHex, type Hex as ViemHex } from "viem";
 
 import { findDeploymentBlock } from "../chain/compose-hash-history.js";
-import { redactRpcUrl } from "../chain/rpc-url.js";
+import { redactRpcUrl } from "../util/redact-url.js";
 import { DstackGovernanceError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
 import { mapLimit } from "../util/map-limit.js";

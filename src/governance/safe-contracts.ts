@@ -6,7 +6,7 @@ import { toRpcError } from "../chain/errors.js";
 import { parseAddressText } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
 import { NotGovernanceContractError } from "./errors.js";
-import { readTextFile } from "./files.js";
+import { readTextFile } from "../util/files.js";
 
 /**
  * The Safe infrastructure contracts of one chain, in protocol-kit's `contractNetworks`

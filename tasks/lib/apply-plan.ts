@@ -2,8 +2,8 @@ import { getAddress, type Address, type PublicClient } from "viem";
 
 import { toRpcError } from "../../src/chain/errors.js";
 import { formatActions } from "../../src/governance/decode.js";
-import { formatDuration } from "../../src/governance/duration.js";
-import { writeTextFile } from "../../src/governance/files.js";
+import { formatDuration } from "../../src/util/duration.js";
+import { writeTextFile } from "../../src/util/files.js";
 import { buildOperationFile, serializeOperationFile } from "../../src/governance/operation-file.js";
 import { serializeProposal, type SafeProposal } from "../../src/governance/proposal.js";
 import { networkFlag, operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";

@@ -1,6 +1,6 @@
 import { open, writeFile } from "node:fs/promises";
 
-import { InvalidInputError } from "../util/errors.js";
+import { InvalidInputError } from "./errors.js";
 
 /**
  * The largest governance file read (proposal, operation, Safe contracts): 4 MiB. The
