@@ -12,14 +12,8 @@ import { getBlockNumber } from "viem/actions";
 import { InvalidInputError, describeError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
 import { exponentialBackoff, retry } from "../util/retry.js";
-import {
-  LogScanError,
-  errorText,
-  httpStatus,
-  rpcErrorCode,
-  toRpcError,
-  type ChainClient,
-} from "./errors.js";
+import type { ChainClient } from "./clients.js";
+import { LogScanError, errorText, httpStatus, rpcErrorCode, toRpcError, withRpcError } from "./errors.js";
 
 /**
  * Reading an app's history means `eth_getLogs` from its deployment block to the head,
@@ -246,7 +240,7 @@ export async function scanLogs<const TEvents extends readonly AbiEvent[]>(
   if (addresses.length === 0) throw new InvalidInputError("scanLogs: no address given");
   const selectors = [...new Set(events.map((event) => toEventSelector(event).toLowerCase() as Hex))];
 
-  const head = await requestOnce(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 }));
+  const head = await withRpcError(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 }));
   const fromBlock = options.fromBlock;
   const toBlock = options.toBlock === undefined || options.toBlock === "latest" ? head : options.toBlock;
   if (fromBlock < 0n) throw new InvalidInputError(`scanLogs: fromBlock ${fromBlock} is negative`);
@@ -423,15 +417,6 @@ function validateAndDecode<TEvents extends readonly AbiEvent[]>(
     };
     return { ...position, ...decoded } as ScannedLog<TEvents>;
   });
-}
-
-/** One request through viem, with failures turned into `RpcError`. */
-async function requestOnce<T>(client: ChainClient, method: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw toRpcError(client, method, error);
-  }
 }
 
 function tolerance(span: number): number {

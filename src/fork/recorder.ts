@@ -16,7 +16,7 @@
  */
 import { concat, createPublicClient, custom, keccak256, pad, toHex as viemToHex, type Hex as ViemHex } from "viem";
 
-import { findDeploymentBlock } from "../chain/compose-hash-history.js";
+import { findDeploymentBlock } from "../chain/deployment-block.js";
 import { redactRpcUrl } from "../util/redact-url.js";
 import { DstackGovernanceError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
@@ -226,7 +226,7 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
 }
 
 /**
- * The blocks `findDeploymentBlock` (src/chain/compose-hash-history.ts) reads code at when
+ * The blocks `findDeploymentBlock` (src/chain/deployment-block.ts) reads code at when
  * run on a fork of this snapshot whose head is the fork block: the very search, answered
  * from the recorded creation blocks.
  */

@@ -5,7 +5,7 @@ import { AttestationFetchError, fetchLiveAttestation } from "../attestation/live
 import type { OnchainLinkChecker } from "../attestation/onchain.js";
 import type { CheckResult } from "../attestation/types.js";
 import { verifyAttestation, type QuoteSignatureMode, type VerifyAttestationOptions } from "../attestation/verify.js";
-import type { ChainClient } from "../chain/errors.js";
+import type { ChainClient } from "../chain/clients.js";
 import { redactUrlsInText } from "../util/redact-url.js";
 import { describeError } from "../util/errors.js";
 import { shownUrl, type MonitorTargetConfig } from "./config.js";

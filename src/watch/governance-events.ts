@@ -3,10 +3,11 @@ import { getBlock, getTransaction } from "viem/actions";
 
 import { dstackAppAbi } from "../abi/dstack-app.js";
 import { dstackKmsAbi } from "../abi/dstack-kms.js";
-import { toRpcError, type ChainClient } from "../chain/errors.js";
+import { toRpcError } from "../chain/errors.js";
 import { scanLogs, type ScanProgress } from "../chain/log-scan.js";
 import { mapLimit } from "../util/map-limit.js";
 import { formatTimestamp } from "../util/timestamp.js";
+import type { ChainClient } from "../chain/clients.js";
 
 export type GovernedRole = "app" | "kms";
 

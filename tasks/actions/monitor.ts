@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { createPublicClient, http } from "viem";
 
-import type { ChainClient } from "../../src/chain/errors.js";
+import type { ChainClient } from "../../src/chain/clients.js";
 import { loadMonitorConfig, type MonitorConfig } from "../../src/monitor/config.js";
 import { formatRoundTable, toJsonLine } from "../../src/monitor/format.js";
 import { runMonitor, type RoundReport } from "../../src/monitor/monitor.js";

@@ -14,7 +14,7 @@ import { MAX_MR_CONFIG_DOCUMENT_CHARS } from "../../src/attestation/mr-config.js
 import { renderVerdictHtml } from "../../src/attestation/report-html.js";
 import { formatVerdict } from "../../src/attestation/report-text.js";
 import { verifyAttestation, type QuoteSignatureMode, type VerifyAttestationOptions } from "../../src/attestation/verify.js";
-import type { ChainClient } from "../../src/chain/errors.js";
+import type { ChainClient } from "../../src/chain/clients.js";
 import { MAX_APP_COMPOSE_BYTES } from "../../src/compose/index.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { parseHexBytes } from "../../src/util/hex.js";

@@ -17,8 +17,9 @@ import { prepareTimelockOperation } from "../../src/governance/timelock-route.js
 import { readOperationStatus } from "../../src/governance/timelock-state.js";
 import { transactionBuilderBatch } from "../../src/governance/tx-builder.js";
 import type { ChangePlan, PlannedCall } from "../../src/manage/planned-call.js";
-import { executeDirect, preflightDirect, type SentTransaction, type SignerClient } from "../../src/manage/send-direct.js";
+import { executeDirect, preflightDirect, type SentTransaction } from "../../src/manage/send-direct.js";
 import type { CommandResult } from "./output.js";
+import type { SignerClient } from "../../src/chain/clients.js";
 
 export interface ApplyOptions {
   dryRun: boolean;
