@@ -38,7 +38,7 @@ export const SAFE_CONTRACT_KEYS = [
 
 /**
  * keccak256 of the runtime code of the Safe releases this toolkit signs for (canonical
- * deployments; `test/governance/safe-contracts.test.ts` checks them against
+ * deployments; `test/governance/library.test.ts` ("sources of truth") checks them against
  * `@safe-global/safe-deployments` and the `@safe-global/safe-contracts` artifacts).
  * Code identity, not an address list, is what makes a local deployment trustworthy.
  */
