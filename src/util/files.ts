@@ -1,4 +1,4 @@
-import { open, writeFile } from "node:fs/promises";
+import { open, readFile, writeFile } from "node:fs/promises";
 
 import { InvalidInputError } from "./errors.js";
 
@@ -11,30 +11,54 @@ import { InvalidInputError } from "./errors.js";
 export const MAX_GOVERNANCE_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
- * Reads a text file named by a flag; a missing, unreadable or oversized file is an input
- * error naming the flag. The size is checked before the content is read.
+ * Reads a file named by a flag, whole; a missing or unreadable file is an input error
+ * naming the flag. For files of a size the caller bounds otherwise (or need not).
  */
-export async function readTextFile(path: string, flag: string, maxBytes = MAX_GOVERNANCE_FILE_BYTES): Promise<string> {
-  const cannot = (error: NodeJS.ErrnoException): never => {
-    throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`);
-  };
+export async function readFileNamedByFlag(path: string, flag: string): Promise<Buffer> {
+  return readFile(path).catch(cannotRead(path, flag));
+}
+
+/**
+ * Reads a text file named by a flag; a missing, unreadable or oversized file is an input
+ * error naming the flag. The size is checked before the content is read. `tooLarge` words
+ * the refusal of a file over `maxBytes` (`size` undefined: it grew while being read);
+ * by default, as a governance file.
+ */
+export async function readTextFile(
+  path: string,
+  flag: string,
+  maxBytes = MAX_GOVERNANCE_FILE_BYTES,
+  tooLarge: (size: number | undefined) => string = (size) =>
+    size === undefined
+      ? `${flag}: ${path} is larger than ${formatBytes(maxBytes)}: not a file this toolkit wrote`
+      : `${flag}: ${path} is ${formatBytes(size)}; a governance file is at most ${formatBytes(maxBytes)}: not a file this toolkit wrote`,
+): Promise<string> {
+  const cannot = cannotRead(path, flag);
   const handle = await open(path, "r").catch(cannot);
   try {
     const { size } = await handle.stat().catch(cannot);
-    if (size > maxBytes) throw new InvalidInputError(`${flag}: ${path} is ${formatBytes(size)}; a governance file is at most ${formatBytes(maxBytes)}: not a file this toolkit wrote`);
-    // Read one byte more than allowed: a file that grew after stat() is refused too.
-    const buffer = Buffer.alloc(maxBytes + 1);
+    if (size > maxBytes) throw new InvalidInputError(tooLarge(size));
+    // Read until the end, refusing at one byte more than allowed: a file that grew after
+    // stat() is refused too. The buffer is sized by stat(), not by the (large) limit.
+    let buffer = Buffer.alloc(Math.min(size, maxBytes) + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(Math.min(buffer.length, maxBytes + 1 - length))]);
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null).catch(cannot);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > maxBytes) throw new InvalidInputError(`${flag}: ${path} is larger than ${formatBytes(maxBytes)}: not a file this toolkit wrote`);
+      if (length > maxBytes) throw new InvalidInputError(tooLarge(undefined));
     }
     return buffer.subarray(0, length).toString("utf8");
   } finally {
     await handle.close();
   }
+}
+
+function cannotRead(path: string, flag: string): (error: NodeJS.ErrnoException) => never {
+  return (error) => {
+    throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`);
+  };
 }
 
 /** Writes a text file named by a flag (replacing it); a failure is an input error naming the flag. */
