@@ -21,7 +21,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-import { redactRpcUrl } from "../src/chain/rpc-url.js";
+import { redactRpcUrl } from "../src/util/redact-url.js";
 import { recordSnapshot } from "../src/fork/recorder.js";
 import { loadSnapshot, serializeSnapshot } from "../src/fork/snapshot.js";
 import type { Hex } from "../src/util/hex.js";

@@ -1,4 +1,4 @@
-import { redactRpcUrl } from "../chain/rpc-url.js";
+import { redactRpcUrl } from "../util/redact-url.js";
 import { DstackGovernanceError, describeError } from "../util/errors.js";
 import { readBoundedBody } from "../util/bounded-body.js";
 import { toBareHex } from "../util/hex.js";

@@ -1,4 +1,4 @@
-import type { ChainClient } from "../chain/errors.js";
+import type { ChainClient } from "../chain/clients.js";
 import { DstackGovernanceError } from "../util/errors.js";
 import { checkPreparedLinks, prepareOnchainLink, type OnchainLinkChecker, type OnchainLinkInput, type OnchainLinkResult, type PreparedLink } from "./onchain.js";
 

@@ -3,10 +3,11 @@ import { getAddress, type Address, type Hex } from "viem";
 import { dstackAppAbi } from "../abi/dstack-app.js";
 import { dstackKmsAbi } from "../abi/dstack-kms.js";
 import { chainIdOf } from "../chain/app-state.js";
-import { toRpcError, type ChainClient } from "../chain/errors.js";
+import { toRpcError } from "../chain/errors.js";
 import { readContracts, type ReadContractsOptions } from "../chain/multicall.js";
 import { describeError } from "../util/errors.js";
 import { ONCHAIN_CHECK_IDS, type CheckId, type CheckResult } from "./types.js";
+import type { ChainClient } from "../chain/clients.js";
 
 export interface OnchainLinkInput {
   /** The DstackApp address: the attested `app-id`. */

@@ -1,6 +1,6 @@
 import { getAddress, type Address, type Hex } from "viem";
 
-import type { ChainClient } from "../chain/errors.js";
+import type { ChainClient } from "../chain/clients.js";
 import { allImagesPinned, analyzeAppComposeImages, MAX_APP_COMPOSE_BYTES, type ServiceImagePinning } from "../compose/index.js";
 import { describeError } from "../util/errors.js";
 import { toBareHex, toHex } from "../util/hex.js";

@@ -9,7 +9,8 @@ import {
 } from "../abi/dstack-app.js";
 import { dstackKmsAbi } from "../abi/dstack-kms.js";
 import type { Hex } from "../util/hex.js";
-import { NoCodeError, NotAnAppContractError, toRpcError, type CallRevertedError, type ChainClient } from "./errors.js";
+import type { ChainClient } from "./clients.js";
+import { NoCodeError, NotAnAppContractError, withRpcError, type CallRevertedError } from "./errors.js";
 import { readContracts } from "./multicall.js";
 
 /**
@@ -85,7 +86,7 @@ export interface ReadOptions {
 /** Reads an app contract's owner, implementation, flags and interfaces at one block. */
 export async function readAppInfo(client: ChainClient, address: Address, options: ReadOptions = {}): Promise<AppInfo> {
   const app = getAddress(address);
-  const blockNumber = options.blockNumber ?? (await rpc(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 })));
+  const blockNumber = options.blockNumber ?? (await withRpcError(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 })));
   const chainId = await chainIdOf(client);
   await requireCode(client, app, chainId, blockNumber);
 
@@ -150,7 +151,7 @@ export async function readAppInfo(client: ChainClient, address: Address, options
 /** Reads a KMS contract's owner, implementation, factory implementation, gateway app id and KMS info. */
 export async function readKmsInfo(client: ChainClient, address: Address, options: ReadOptions = {}): Promise<KmsInfo> {
   const kms = getAddress(address);
-  const blockNumber = options.blockNumber ?? (await rpc(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 })));
+  const blockNumber = options.blockNumber ?? (await withRpcError(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 })));
   const chainId = await chainIdOf(client);
   await requireCode(client, kms, chainId, blockNumber);
 
@@ -185,54 +186,22 @@ export async function readKmsInfo(client: ChainClient, address: Address, options
   };
 }
 
-/**
- * Fails unless `address` holds a contract that answers ERC-165 for IAppAuth and
- * IAppAuthBasicManagement: `NoCodeError` for an EOA or undeployed address,
- * `NotAnAppContractError` for another contract, `RpcError` when the node fails.
- */
-export async function assertAppContract(client: ChainClient, address: Address, options: ReadOptions = {}): Promise<AppInterfaceSupport> {
-  const app = getAddress(address);
-  const chainId = await chainIdOf(client);
-  await requireCode(client, app, chainId, options.blockNumber);
-  const contract = { address: app, abi: dstackAppAbi, functionName: "supportsInterface" } as const;
-  const { results } = await readContracts(
-    client,
-    [
-      { ...contract, args: [IAPP_AUTH_INTERFACE_ID] },
-      { ...contract, args: [IAPP_AUTH_BASIC_MANAGEMENT_INTERFACE_ID] },
-      { ...contract, args: [IAPP_AUTH_BATCH_MANAGEMENT_INTERFACE_ID] },
-    ],
-    options.blockNumber === undefined ? {} : { blockNumber: options.blockNumber },
-  );
-  const [appAuth, basic, batch] = results;
-  if (appAuth.status === "failure") {
-    throw new NotAnAppContractError(app, chainId, `supportsInterface(${IAPP_AUTH_INTERFACE_ID}) failed: ${appAuth.error.message}`);
-  }
-  const missing = [
-    appAuth.result ? undefined : `IAppAuth (${IAPP_AUTH_INTERFACE_ID})`,
-    basic.status === "success" && basic.result ? undefined : `IAppAuthBasicManagement (${IAPP_AUTH_BASIC_MANAGEMENT_INTERFACE_ID})`,
-  ].filter((name): name is string => name !== undefined);
-  if (missing.length > 0) {
-    throw new NotAnAppContractError(app, chainId, `ERC-165 does not report ${missing.join(" and ")}`);
-  }
-  return { appAuth: true, basicManagement: true, batchManagement: batch.status === "success" && batch.result };
-}
-
 /** The value of a read that must succeed; its `CallRevertedError` otherwise. */
 function required<T>(outcome: { status: "success"; result: T } | { status: "failure"; error: CallRevertedError }): T {
   if (outcome.status === "failure") throw outcome.error;
   return outcome.result;
 }
 
-async function requireCode(client: ChainClient, address: Address, chainId: number, blockNumber: bigint | undefined): Promise<void> {
-  const code = await rpc(client, "eth_getCode", () =>
+/** Fails with `NoCodeError` unless `address` holds code (at `blockNumber`, default latest). */
+export async function requireCode(client: ChainClient, address: Address, chainId: number, blockNumber: bigint | undefined): Promise<void> {
+  const code = await withRpcError(client, "eth_getCode", () =>
     getCode(client, blockNumber === undefined ? { address } : { address, blockNumber }),
   );
   if (code === undefined || code === "0x") throw new NoCodeError(address, chainId, blockNumber);
 }
 
 async function readSlot(client: ChainClient, address: Address, slot: Hex, blockNumber: bigint): Promise<Hex> {
-  const word = await rpc(client, "eth_getStorageAt", () => getStorageAt(client, { address, slot, blockNumber }));
+  const word = await withRpcError(client, "eth_getStorageAt", () => getStorageAt(client, { address, slot, blockNumber }));
   return word === undefined || word === "0x" ? "0x0000000000000000000000000000000000000000000000000000000000000000" : word;
 }
 
@@ -247,13 +216,5 @@ function addressFromWord(word: Hex): Address | null {
 /** The chain id, from the client's chain when it has one (no request), else from the node. */
 export async function chainIdOf(client: ChainClient): Promise<number> {
   if (client.chain !== undefined) return client.chain.id;
-  return rpc(client, "eth_chainId", () => getChainId(client));
-}
-
-async function rpc<T>(client: ChainClient, method: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw toRpcError(client, method, error);
-  }
+  return withRpcError(client, "eth_chainId", () => getChainId(client));
 }

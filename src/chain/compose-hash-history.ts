@@ -1,14 +1,16 @@
 import { getAddress, type Address } from "viem";
-import { getBlock, getBlockNumber, getCode } from "viem/actions";
+import { getBlock, getBlockNumber } from "viem/actions";
 
 import { dstackAppAbi } from "../abi/dstack-app.js";
 import { InvalidInputError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
+import { mapLimit } from "../util/map-limit.js";
 import { chainIdOf } from "./app-state.js";
-import { NoCodeError, RpcError, toRpcError, type ChainClient } from "./errors.js";
+import type { ChainClient } from "./clients.js";
+import { findDeploymentBlock } from "./deployment-block.js";
+import { withRpcError } from "./errors.js";
 import { scanLogs, type ScanProgress } from "./log-scan.js";
 import { readContracts } from "./multicall.js";
-import { mapLimit } from "../util/map-limit.js";
 
 /**
  * The compose-hash allowlist of a DstackApp is a mapping, which cannot be enumerated on
@@ -108,7 +110,7 @@ export async function readComposeHashHistory(
 ): Promise<ComposeHashHistory> {
   const app = getAddress(address);
   const chainId = await chainIdOf(client);
-  const toBlock = options.toBlock ?? (await rpc(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 })));
+  const toBlock = options.toBlock ?? (await withRpcError(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 })));
   const fromBlock = options.fromBlock ?? (await findDeploymentBlock(client, app, { toBlock }));
 
   const scan = await scanLogs(client, {
@@ -127,7 +129,7 @@ export async function readComposeHashHistory(
   for (const log of scan.logs) if (log.blockTimestamp !== undefined) timestamps.set(log.blockNumber, log.blockTimestamp);
   const missing = [...new Set(scan.logs.map((log) => log.blockNumber))].filter((block) => !timestamps.has(block));
   const fetched = await mapLimit(missing, 8, async (blockNumber) => {
-    const block = await rpc(client, "eth_getBlockByNumber", () => getBlock(client, { blockNumber, includeTransactions: false }));
+    const block = await withRpcError(client, "eth_getBlockByNumber", () => getBlock(client, { blockNumber, includeTransactions: false }));
     return [blockNumber, block.timestamp] as const;
   });
   for (const [blockNumber, timestamp] of fetched) timestamps.set(blockNumber, timestamp);
@@ -234,56 +236,6 @@ function mismatchReason(
   return `the events in ${blocks} end with an add but the contract does not allow it at block ${range.toBlock}: the contract's storage changed without events, or the node's logs are incomplete`;
 }
 
-/**
- * The block in which `address` got its code, by a search on `eth_getCode` over
- * `[0, toBlock]` (about log2(head) requests). Needs historical state, i.e. an archive node
- * for old blocks. Assumes the code was not removed and redeployed in between.
- *
- * The search descends by powers of two from the last block known to have no code, so the
- * blocks it reads depend on the deployment block and the head's bit length only, not on
- * the head itself: on a fork whose head has moved on (blocks mined locally), it reads the
- * same historical blocks as at the fork block, which a recorded snapshot holds.
- */
-export async function findDeploymentBlock(
-  client: ChainClient,
-  address: Address,
-  options: { toBlock?: bigint; fromBlock?: bigint } = {},
-): Promise<bigint> {
-  const target = getAddress(address);
-  const head = options.toBlock ?? (await rpc(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 })));
-  const hasCode = async (blockNumber: bigint): Promise<boolean> => {
-    try {
-      const code = await getCode(client, { address: target, blockNumber });
-      return code !== undefined && code !== "0x";
-    } catch (error) {
-      const rpcError = toRpcError(client, "eth_getCode", error);
-      throw new RpcError(
-        {
-          method: rpcError.method,
-          url: rpcError.url,
-          ...(rpcError.rpcCode === undefined ? {} : { rpcCode: rpcError.rpcCode }),
-          ...(rpcError.httpStatus === undefined ? {} : { httpStatus: rpcError.httpStatus }),
-          reason: `${rpcError.message.replace(/^RPC eth_getCode failed(?: at \S+)?: /, "")} (at block ${blockNumber})`,
-        },
-        {
-          details: "finding the deployment block reads historical state, which needs an archive node; pass fromBlock explicitly otherwise",
-          cause: error,
-        },
-      );
-    }
-  };
-  if (!(await hasCode(head))) throw new NoCodeError(target, await chainIdOf(client), head);
-  let empty = options.fromBlock ?? 0n;
-  if (await hasCode(empty)) return empty;
-  // Invariant: no code at `empty`, code at `head` (so at every block from the deployment on).
-  // A probe at or past the head is known to have code and is not sent.
-  for (let step = 1n << BigInt(Math.max(head.toString(2).length - 1, 0)); step > 0n; step >>= 1n) {
-    const probe = empty + step;
-    if (probe < head && !(await hasCode(probe))) empty = probe;
-  }
-  return empty + 1n;
-}
-
 function compareEvents(a: ComposeHashEvent | undefined, b: ComposeHashEvent | undefined): number {
   if (a === undefined || b === undefined) return 0;
   if (a.blockNumber !== b.blockNumber) return a.blockNumber < b.blockNumber ? -1 : 1;
@@ -296,12 +248,4 @@ function eventItem<const N extends string>(name: N): DstackAppEvent<N> {
   const item = dstackAppAbi.find((entry) => entry.type === "event" && entry.name === name);
   if (item === undefined) throw new Error(`DstackApp ABI has no event ${name}`);
   return item as DstackAppEvent<N>;
-}
-
-async function rpc<T>(client: ChainClient, method: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw toRpcError(client, method, error);
-  }
 }

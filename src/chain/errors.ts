@@ -1,11 +1,7 @@
-import type { Chain, Client, Transport } from "viem";
-
 import { DstackGovernanceError, describeError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
-import { redactRpcUrl, redactUrlsInText } from "./rpc-url.js";
-
-/** Any viem client this module can read through (public clients, wallet clients with public actions). */
-export type ChainClient = Client<Transport, Chain | undefined>;
+import { redactRpcUrl, redactUrlsInText } from "../util/redact-url.js";
+import type { ChainClient } from "./clients.js";
 
 /**
  * An RPC request failed for a reason other than the contract's answer: the endpoint is
@@ -49,6 +45,14 @@ export class NoCodeError extends DstackGovernanceError {
     });
     this.address = address;
     this.chainId = chainId;
+  }
+}
+
+/** The address has code but does not behave like a DstackKms. */
+export class NotAKmsContractError extends DstackGovernanceError {
+  override name = "NotAKmsContractError";
+  constructor(address: Hex, reason: string) {
+    super("NOT_A_KMS_CONTRACT", `${address} is not a DstackKms-compatible contract: ${reason}`);
   }
 }
 
@@ -173,6 +177,15 @@ export function toRpcError(client: ChainClient, method: string, error: unknown):
   if (code !== undefined) args.rpcCode = code;
   if (status !== undefined) args.httpStatus = status;
   return new RpcError(args, { details: facts.length > 0 ? facts.join(", ") : undefined, cause: error });
+}
+
+/** Runs one request through `client`; a failure becomes the `RpcError` of `method` (see `toRpcError`). */
+export async function withRpcError<T>(client: ChainClient, method: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toRpcError(client, method, error);
+  }
 }
 
 function isHttpFailure(error: unknown): boolean {

@@ -11,14 +11,9 @@ import { getBlockNumber } from "viem/actions";
 
 import { InvalidInputError, describeError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
-import {
-  LogScanError,
-  errorText,
-  httpStatus,
-  rpcErrorCode,
-  toRpcError,
-  type ChainClient,
-} from "./errors.js";
+import { exponentialBackoff, retry } from "../util/retry.js";
+import type { ChainClient } from "./clients.js";
+import { LogScanError, errorText, httpStatus, rpcErrorCode, toRpcError, withRpcError } from "./errors.js";
 
 /**
  * Reading an app's history means `eth_getLogs` from its deployment block to the head,
@@ -47,11 +42,15 @@ export interface ScanProgress {
   logs: number;
 }
 
-export interface ScanLogsOptions<TEvents extends readonly AbiEvent[]> {
-  /** The emitting contract(s). */
-  address: Hex | readonly Hex[];
+export interface ScanLogsOptions<TEvents extends readonly AbiEvent[]> extends ScanRawLogsOptions {
   /** The events to collect (non-anonymous); logs of other events are not requested. */
   events: TEvents;
+}
+
+/** A scan of every log of the given contracts, whatever its event. */
+export interface ScanRawLogsOptions {
+  /** The emitting contract(s). */
+  address: Hex | readonly Hex[];
   /** First block, inclusive. */
   fromBlock: bigint;
   /** Last block, inclusive; `"latest"` is resolved once at the start so the scan is a fixed range. */
@@ -239,13 +238,40 @@ export async function scanLogs<const TEvents extends readonly AbiEvent[]>(
   if (anonymous !== undefined) {
     throw new InvalidInputError(`scanLogs: event ${anonymous.name} is anonymous and cannot be filtered by topic`);
   }
+  const selectors = [...new Set(events.map((event) => toEventSelector(event).toLowerCase() as Hex))];
+  return scanChunks(client, options, selectors, (checked) => checked.map((log) => decode(log, events)));
+}
+
+/**
+ * `scanLogs` without an event filter or decoding: every log of the contracts, as the node
+ * sent it (hex fields), checked the same way. For recording a chain's logs verbatim.
+ */
+export async function scanRawLogs(client: ChainClient, options: ScanRawLogsOptions): Promise<{ logs: RpcLog[]; fromBlock: bigint; toBlock: bigint; stats: ScanStats }> {
+  const scanned = await scanChunks(client, options, undefined, (checked) => checked);
+  return { ...scanned, logs: scanned.logs.map((log) => log.raw) };
+}
+
+/** A log of a node's answer, checked against the request: the node's object and its parsed position. */
+interface CheckedLog {
+  raw: RpcLog;
+  position: LogPosition;
+  blockNumber: bigint;
+  logIndex: number;
+}
+
+/** The adaptive chunked walk shared by `scanLogs` and `scanRawLogs` (`selectors`: topic0 filter). */
+async function scanChunks<T extends { blockNumber: bigint; logIndex: number }>(
+  client: ChainClient,
+  options: ScanRawLogsOptions,
+  selectors: readonly Hex[] | undefined,
+  convert: (checked: CheckedLog[]) => T[],
+): Promise<{ logs: T[]; fromBlock: bigint; toBlock: bigint; stats: ScanStats }> {
   const addresses = (typeof options.address === "string" ? [options.address] : [...options.address]).map(
     (address) => address.toLowerCase() as Hex,
   );
   if (addresses.length === 0) throw new InvalidInputError("scanLogs: no address given");
-  const selectors = [...new Set(events.map((event) => toEventSelector(event).toLowerCase() as Hex))];
 
-  const head = await requestOnce(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 }));
+  const head = await withRpcError(client, "eth_blockNumber", () => getBlockNumber(client, { cacheTime: 0 }));
   const fromBlock = options.fromBlock;
   const toBlock = options.toBlock === undefined || options.toBlock === "latest" ? head : options.toBlock;
   if (fromBlock < 0n) throw new InvalidInputError(`scanLogs: fromBlock ${fromBlock} is negative`);
@@ -274,7 +300,7 @@ export async function scanLogs<const TEvents extends readonly AbiEvent[]>(
   let size = Math.min(positiveInteger(options.initialChunkSize ?? DEFAULT_INITIAL_CHUNK, "initialChunkSize"), maxChunk);
 
   const stats: ScanStats = { requests: 0, chunks: 0, rangeErrors: 0, largestChunk: 0 };
-  const collected: ScannedLog<TEvents>[] = [];
+  const collected: T[] = [];
   let cursor = fromBlock;
 
   while (cursor <= toBlock) {
@@ -284,39 +310,33 @@ export async function scanLogs<const TEvents extends readonly AbiEvent[]>(
       address: addresses.length === 1 ? addresses[0] : addresses,
       fromBlock: numberToHex(cursor),
       toBlock: numberToHex(end),
-      topics: [selectors],
+      ...(selectors === undefined ? {} : { topics: [selectors] }),
     };
 
     let raw: unknown;
-    let attempt = 0;
     let rangeInfo: RangeErrorInfo | undefined;
-    for (;;) {
-      stats.requests += 1;
-      try {
-        // retryCount 0: viem's transport would retry -32005 ("more than 10000 results") three
-        // times with backoff; we shrink instead, and retry transient failures ourselves.
-        raw = await (client.request as (args: { method: string; params: unknown[] }, options: { retryCount: number }) => Promise<unknown>)(
-          { method: "eth_getLogs", params: [filter] },
-          { retryCount: 0 },
-        );
-        break;
-      } catch (error) {
-        rangeInfo = classifyRangeError(error);
-        if (rangeInfo !== undefined) {
-          if (span === 1) {
-            throw new LogScanError(`the RPC refuses eth_getLogs even for the single block ${cursor}`, {
-              details: describeError(toRpcError(client, "eth_getLogs", error)),
-              cause: error,
-            });
-          }
-          break;
-        }
-        if (attempt < retries && isTransient(error)) {
-          await sleep(retryDelayMs * 2 ** attempt);
-          attempt += 1;
-          continue;
-        }
-        throw toRpcError(client, "eth_getLogs", error);
+    try {
+      raw = await retry(
+        () => {
+          stats.requests += 1;
+          // retryCount 0: viem's transport would retry -32005 ("more than 10000 results") three
+          // times with backoff; we shrink instead, and retry transient failures ourselves.
+          return (client.request as (args: { method: string; params: unknown[] }, options: { retryCount: number }) => Promise<unknown>)(
+            { method: "eth_getLogs", params: [filter] },
+            { retryCount: 0 },
+          );
+        },
+        // A refused range is not retried as is: the span shrinks below.
+        { retries, delayMs: exponentialBackoff(retryDelayMs), shouldRetry: (error) => classifyRangeError(error) === undefined && isTransient(error) },
+      );
+    } catch (error) {
+      rangeInfo = classifyRangeError(error);
+      if (rangeInfo === undefined) throw toRpcError(client, "eth_getLogs", error);
+      if (span === 1) {
+        throw new LogScanError(`the RPC refuses eth_getLogs even for the single block ${cursor}`, {
+          details: describeError(toRpcError(client, "eth_getLogs", error)),
+          cause: error,
+        });
       }
     }
 
@@ -340,7 +360,7 @@ export async function scanLogs<const TEvents extends readonly AbiEvent[]>(
       continue;
     }
 
-    const logs = validateAndDecode(raw, { events, addresses, selectors, from: cursor, to: end });
+    const logs = convert(checkChunk(raw, { addresses, selectors, from: cursor, to: end }));
     collected.push(...logs);
     stats.chunks += 1;
     stats.largestChunk = Math.max(stats.largestChunk, span);
@@ -374,13 +394,9 @@ export async function scanLogs<const TEvents extends readonly AbiEvent[]>(
 
 /**
  * Checks that a node's answer is what was asked (a provider that ignores part of the
- * filter would otherwise inject foreign logs) and decodes every log; a log that matches a
- * requested topic but does not decode is an error, not something to skip.
+ * filter would otherwise inject foreign logs).
  */
-function validateAndDecode<TEvents extends readonly AbiEvent[]>(
-  raw: unknown,
-  request: { events: TEvents; addresses: readonly Hex[]; selectors: readonly Hex[]; from: bigint; to: bigint },
-): ScannedLog<TEvents>[] {
+function checkChunk(raw: unknown, request: { addresses: readonly Hex[]; selectors: readonly Hex[] | undefined; from: bigint; to: bigint }): CheckedLog[] {
   if (!Array.isArray(raw)) {
     throw new LogScanError(`eth_getLogs for blocks ${request.from}..${request.to} did not return a list`);
   }
@@ -396,23 +412,9 @@ function validateAndDecode<TEvents extends readonly AbiEvent[]>(
     }
     const address = log.address.toLowerCase() as Hex;
     const topic0 = log.topics[0]?.toLowerCase() as Hex | undefined;
-    if (!request.addresses.includes(address) || topic0 === undefined || !request.selectors.includes(topic0)) {
+    if (!request.addresses.includes(address) || (request.selectors !== undefined && (topic0 === undefined || !request.selectors.includes(topic0)))) {
       throw new LogScanError(`eth_getLogs for ${where} returned a log that does not match the filter`, {
         details: `address ${log.address}, topic0 ${topic0 ?? "none"}`,
-      });
-    }
-    let decoded: DecodeEventLogReturnType<TEvents, undefined, Hex[], Hex, true>;
-    try {
-      decoded = decodeEventLog({
-        abi: request.events as readonly AbiEvent[],
-        data: log.data,
-        topics: log.topics as [Hex, ...Hex[]],
-        strict: true,
-      }) as DecodeEventLogReturnType<TEvents, undefined, Hex[], Hex, true>;
-    } catch (error) {
-      throw new LogScanError(`cannot decode the log at block ${log.blockNumber} index ${log.logIndex}`, {
-        details: `${describeError(error)} (does the contract declare the event with other indexed arguments?)`,
-        cause: error,
       });
     }
     const position: LogPosition = {
@@ -426,17 +428,28 @@ function validateAndDecode<TEvents extends readonly AbiEvent[]>(
       data: log.data,
       topics: log.topics,
     };
-    return { ...position, ...decoded } as ScannedLog<TEvents>;
+    return { raw: rpcLog, position, blockNumber: log.blockNumber, logIndex: log.logIndex };
   });
 }
 
-/** One request through viem, with failures turned into `RpcError`. */
-async function requestOnce<T>(client: ChainClient, method: string, run: () => Promise<T>): Promise<T> {
+/** Decodes a checked log; a log that matches a requested topic but does not decode is an error, not something to skip. */
+function decode<TEvents extends readonly AbiEvent[]>(checked: CheckedLog, events: TEvents): ScannedLog<TEvents> {
+  const log = checked.position;
+  let decoded: DecodeEventLogReturnType<TEvents, undefined, Hex[], Hex, true>;
   try {
-    return await run();
+    decoded = decodeEventLog({
+      abi: events as readonly AbiEvent[],
+      data: log.data,
+      topics: log.topics as [Hex, ...Hex[]],
+      strict: true,
+    }) as DecodeEventLogReturnType<TEvents, undefined, Hex[], Hex, true>;
   } catch (error) {
-    throw toRpcError(client, method, error);
+    throw new LogScanError(`cannot decode the log at block ${log.blockNumber} index ${log.logIndex}`, {
+      details: `${describeError(error)} (does the contract declare the event with other indexed arguments?)`,
+      cause: error,
+    });
   }
+  return { ...log, ...decoded } as ScannedLog<TEvents>;
 }
 
 function tolerance(span: number): number {
@@ -450,8 +463,4 @@ function positiveInteger(value: number, what: string): number {
 
 function minBigInt(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

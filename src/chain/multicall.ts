@@ -14,8 +14,9 @@ import { call, getCode } from "viem/actions";
 import { MULTICALL3_ADDRESS, multicall3Abi } from "../abi/multicall3.js";
 import { InvalidInputError, describeError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
-import { CallRevertedError, isRevertError, revertData, toRpcError, type ChainClient } from "./errors.js";
+import { CallRevertedError, isRevertError, revertData, toRpcError } from "./errors.js";
 import { mapLimit } from "../util/map-limit.js";
+import type { ChainClient } from "./clients.js";
 
 /**
  * Batched reads. Multicall3 turns N `eth_call`s into one (fewer requests against rate

@@ -1,4 +1,5 @@
 import { describeError } from "../util/errors.js";
+import { exponentialBackoff, retry } from "../util/retry.js";
 import { RpcError, errorChain, httpStatus, rpcErrorCode } from "./errors.js";
 
 /** An EIP-1193 `request` function (Hardhat's `connection.provider.request`, viem's custom transport). */
@@ -36,24 +37,25 @@ const NOT_RETRIED = new Set(["eth_sendTransaction", "eth_sendRawTransaction", "e
  * connection (nothing is listening: retrying cannot help).
  */
 export function withRpcPolicy(request: RequestFn, policy: RpcPolicy): RequestFn {
-  const backoff = policy.backoffMs ?? ((attempt: number) => Math.min(1_000 * 2 ** (attempt - 1), 8_000));
+  const backoff = policy.backoffMs ?? exponentialBackoff(1_000, { maxMs: 8_000 });
+  const timedOut = (error: unknown) => error instanceof AttemptTimeout || isTransportTimeout(error);
+  const retriable = (error: unknown) => timedOut(error) || isTransientTransportFailure(error);
+  const what = (error: unknown) => (timedOut(error) ? `no answer within ${seconds(policy.timeoutMs)}` : describeError(error));
   return async (args) => {
     const attempts = NOT_RETRIED.has(args.method) ? 1 : policy.retries + 1;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await withTimeout(request(args), policy.timeoutMs);
-      } catch (error) {
-        const timedOut = error instanceof AttemptTimeout || isTransportTimeout(error);
-        const retriable = timedOut || isTransientTransportFailure(error);
-        if (!retriable) throw error;
-        const what = timedOut ? `no answer within ${seconds(policy.timeoutMs)}` : describeError(error);
-        if (attempt >= attempts) {
-          const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
-          throw new RpcError({ method: args.method, url: policy.url, reason: `${what}${tries}` }, { cause: timedOut ? undefined : error });
-        }
-        policy.onProgress?.(`RPC ${args.method}${policy.url === undefined ? "" : ` at ${policy.url}`}: ${what}; retrying (${attempt}/${attempts - 1})`);
-        await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));
-      }
+    try {
+      return await retry(() => withTimeout(request(args), policy.timeoutMs), {
+        retries: attempts - 1,
+        delayMs: backoff,
+        shouldRetry: retriable,
+        onRetry: (error, attempt) =>
+          policy.onProgress?.(`RPC ${args.method}${policy.url === undefined ? "" : ` at ${policy.url}`}: ${what(error)}; retrying (${attempt}/${attempts - 1})`),
+      });
+    } catch (error) {
+      if (!retriable(error)) throw error;
+      // A retriable failure that is thrown is the last attempt's.
+      const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
+      throw new RpcError({ method: args.method, url: policy.url, reason: `${what(error)}${tries}` }, { cause: timedOut(error) ? undefined : error });
     }
   };
 }

@@ -3,22 +3,19 @@ import {
   TransactionNotFoundError,
   TransactionReceiptNotFoundError,
   WaitForTransactionReceiptTimeoutError,
-  type Account,
   type Address,
   type Chain,
   type Hex,
   type PublicClient,
   type TransactionReceipt,
-  type Transport,
-  type WalletClient,
 } from "viem";
 
 import { intentOf, type PendingTransaction, type TxJournal } from "../deployments/tx-journal.js";
 import { InsufficientFundsError, TransactionRevertedError } from "../manage/errors.js";
+import type { SignerClient } from "./clients.js";
 import { PendingTransactionError, RpcError, isRevertError, rpcErrorCode, errorChain, toRpcError } from "./errors.js";
 import { revertReason } from "../governance/simulate.js";
 
-export type SignerClient = WalletClient<Transport, Chain | undefined, Account>;
 
 /** One transaction to send: a call (`to`) or a contract creation (no `to`). */
 export interface TransactionRequest {

@@ -14,10 +14,12 @@
  *     scheduled operations, approved hashes) and the Safe's owner/module linked lists.
  *     Incomplete: a slot outside these is unknown and the server says so.
  */
-import { concat, createPublicClient, custom, keccak256, pad, toHex as viemToHex, type Hex as ViemHex } from "viem";
+import { concat, createPublicClient, custom, http, keccak256, pad, toHex as viemToHex, type Hex as ViemHex } from "viem";
 
-import { findDeploymentBlock } from "../chain/compose-hash-history.js";
-import { redactRpcUrl } from "../chain/rpc-url.js";
+import type { ChainClient } from "../chain/clients.js";
+import { findDeploymentBlock } from "../chain/deployment-block.js";
+import { withRpcError } from "../chain/errors.js";
+import { scanRawLogs } from "../chain/log-scan.js";
 import { DstackGovernanceError } from "../util/errors.js";
 import type { Hex } from "../util/hex.js";
 import { mapLimit } from "../util/map-limit.js";
@@ -100,15 +102,16 @@ const NESTED_MAPPING_BASES = [0, 8];
 const SAFE_SENTINEL: Hex = slotKey(1n);
 
 export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> {
-  const rpc = new Rpc(options.url);
+  // No timeout shorter than a slow trace, and no blind retries: a failure names the method and the redacted URL.
+  const client = createPublicClient({ transport: http(options.url, { retryCount: 0, timeout: 120_000 }) });
   const progress = options.onProgress ?? (() => {});
   const limit = options.concurrency ?? 8;
 
-  const chainId = Number(BigInt(await rpc.call<string>("eth_chainId", [])));
-  const clientVersion = await rpc.call<string>("web3_clientVersion", []).catch(() => undefined);
-  const forkBlock = options.blockNumber ?? BigInt(await rpc.call<string>("eth_blockNumber", []));
+  const chainId = Number(BigInt(await request<string>(client, "eth_chainId", [])));
+  const clientVersion = await request<string>(client, "web3_clientVersion", []).catch(() => undefined);
+  const forkBlock = options.blockNumber ?? BigInt(await request<string>(client, "eth_blockNumber", []));
   const tag = viemToHex(forkBlock);
-  const head = await rpc.call<RawBlock | null>("eth_getBlockByNumber", [tag, true]);
+  const head = await request<RawBlock | null>(client, "eth_getBlockByNumber", [tag, true]);
   if (head === null) throw new RecordError(`the source has no block ${forkBlock}`);
   progress(`chain ${chainId}, fork block ${forkBlock} (${head.hash})`);
 
@@ -116,15 +119,15 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
   const accounts: Record<Hex, SnapshotAccount> = {};
   await mapLimit(addresses, limit, async (address) => {
     const [balance, nonce, code] = await Promise.all([
-      rpc.call<Hex>("eth_getBalance", [address, tag]),
-      rpc.call<Hex>("eth_getTransactionCount", [address, tag]),
-      rpc.call<Hex>("eth_getCode", [address, tag]),
+      request<Hex>(client, "eth_getBalance", [address, tag]),
+      request<Hex>(client, "eth_getTransactionCount", [address, tag]),
+      request<Hex>(client, "eth_getCode", [address, tag]),
     ]);
     const account: SnapshotAccount = { balance, nonce, code, storageComplete: false, storageMethod: "known-slots", storage: {} };
     const known = Object.entries(options.codeSince ?? {}).find(([a]) => a.toLowerCase() === address)?.[1];
     if (code !== "0x" && known !== undefined) account.codeSinceBlock = known;
     else if (code !== "0x") {
-      const since = await codeSince(rpc, address, code, forkBlock).catch((error: unknown) => {
+      const since = await codeSince(client, address, code, forkBlock).catch((error: unknown) => {
         progress(`  ${address}: no code history (${(error as Error).message}); eth_getCode at older blocks will not be served`);
         return undefined;
       });
@@ -141,7 +144,7 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
   }
   const starts = logAddresses.map((a) => accounts[a]!.codeSinceBlock ?? 0);
   const fromBlock = starts.length === 0 ? Number(forkBlock) : Math.min(...starts);
-  const logs = logAddresses.length === 0 ? [] : await scanLogs(rpc, logAddresses, BigInt(fromBlock), forkBlock, progress);
+  const logs = logAddresses.length === 0 ? [] : ((await scanRawLogs(client, { address: logAddresses, fromBlock: BigInt(fromBlock), toBlock: forkBlock })).logs as unknown as RawLog[]);
   progress(`${logs.length} log(s) of ${logAddresses.length} contract(s) in blocks ${fromBlock}..${forkBlock}`);
 
   // Headers: the fork block, the blocks of the logs (their times), and the blocks a search
@@ -156,7 +159,7 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
     const history: Record<string, { balance: Hex; nonce: Hex }> = {};
     await mapLimit(numbers, limit, async (n) => {
       const at = viemToHex(BigInt(stateBlock(n)));
-      const [balance, nonce] = await Promise.all([rpc.call<Hex>("eth_getBalance", [address, at]), rpc.call<Hex>("eth_getTransactionCount", [address, at])]);
+      const [balance, nonce] = await Promise.all([request<Hex>(client, "eth_getBalance", [address, at]), request<Hex>(client, "eth_getTransactionCount", [address, at])]);
       history[String(n)] = { balance, nonce };
     });
     accounts[address]!.history = history;
@@ -164,7 +167,7 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
   const probeBlocks = [...new Set([...probes.values()].flat())];
   const logBlocks = unique([...logs.map((log) => String(Number(BigInt(log.blockNumber)))), ...probeBlocks.map(String)]).filter((n) => blocks[n] === undefined);
   await mapLimit(logBlocks, limit, async (n) => {
-    const block = await rpc.call<RawBlock | null>("eth_getBlockByNumber", [viemToHex(BigInt(n)), true]);
+    const block = await request<RawBlock | null>(client, "eth_getBlockByNumber", [viemToHex(BigInt(n)), true]);
     if (block === null) throw new RecordError(`the source has no block ${n}`);
     blocks[n] = block;
   });
@@ -172,7 +175,7 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
   const receiptHashes = unique([...logs.map((log) => log.transactionHash.toLowerCase() as Hex), ...head.transactions.map((tx) => tx.hash.toLowerCase() as Hex)]);
   const receipts: Record<Hex, Record<string, unknown>> = {};
   await mapLimit(receiptHashes, limit, async (hash) => {
-    receipts[hash] = await rpc.call<Record<string, unknown>>("eth_getTransactionReceipt", [hash]);
+    receipts[hash] = await request<Record<string, unknown>>(client, "eth_getTransactionReceipt", [hash]);
   });
 
   // Storage.
@@ -182,18 +185,18 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
   for (const address of eoas) Object.assign(accounts[address]!, { storageComplete: true, storageMethod: "no-code" satisfies StorageMethod, storage: {} });
   const strategy = options.storage;
   if (strategy.kind === "traced") {
-    const slots = await tracedSlots(rpc, strategy.transactions, limit);
+    const slots = await tracedSlots(client, strategy.transactions, limit);
     for (const slot of strategy.extraSlots ?? []) slots.add(slotKey(slot));
     progress(`${slots.size} slot(s) written by ${strategy.transactions.length} traced transaction(s)`);
     await mapLimit(contracts, 2, async (address) => {
-      const storage = await readSlots(rpc, address, [...slots], tag, limit, false);
+      const storage = await readSlots(client, address, [...slots], tag, limit, false);
       Object.assign(accounts[address]!, { storage, storageComplete: true, storageMethod: "traced-sstore" satisfies StorageMethod });
     });
   } else {
     for (const address of contracts) {
       let done = false;
       if (strategy.kind === "auto") {
-        const ranged = await storageRange(rpc, head, address).catch((error: unknown) => {
+        const ranged = await storageRange(client, head, address).catch((error: unknown) => {
           progress(`  ${address}: debug_storageRangeAt unavailable (${(error as Error).message}); recording known slots`);
           return undefined;
         });
@@ -204,7 +207,7 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
       }
       if (!done) {
         const contractLogs = logs.filter((log) => log.address.toLowerCase() === address);
-        const storage = await knownSlots(rpc, address, contractLogs, tag, limit, strategy.extraSlots ?? [], strategy.extraMappingKeys ?? []);
+        const storage = await knownSlots(client, address, contractLogs, tag, limit, strategy.extraSlots ?? [], strategy.extraMappingKeys ?? []);
         Object.assign(accounts[address]!, { storage, storageComplete: false, storageMethod: "known-slots" satisfies StorageMethod });
       }
     }
@@ -226,7 +229,7 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
 }
 
 /**
- * The blocks `findDeploymentBlock` (src/chain/compose-hash-history.ts) reads code at when
+ * The blocks `findDeploymentBlock` (src/chain/deployment-block.ts) reads code at when
  * run on a fork of this snapshot whose head is the fork block: the very search, answered
  * from the recorded creation blocks.
  */
@@ -258,12 +261,12 @@ async function deploymentSearchBlocks(contracts: Array<{ address: Hex; account: 
 }
 
 /** The first block at which `address` had `code`, by binary search (needs an archive node). */
-async function codeSince(rpc: Rpc, address: Hex, code: Hex, forkBlock: bigint): Promise<bigint> {
+async function codeSince(client: ChainClient, address: Hex, code: Hex, forkBlock: bigint): Promise<bigint> {
   let low = 0n;
   let high = forkBlock;
   while (low < high) {
     const mid = (low + high) / 2n;
-    const at = await rpc.call<Hex>("eth_getCode", [address, viemToHex(mid)]);
+    const at = await request<Hex>(client, "eth_getCode", [address, viemToHex(mid)]);
     if (at === "0x") low = mid + 1n;
     else if (at === code) high = mid;
     // Different code earlier (an upgrade of a proxy never changes the proxy's own code;
@@ -273,30 +276,11 @@ async function codeSince(rpc: Rpc, address: Hex, code: Hex, forkBlock: bigint): 
   return low;
 }
 
-/** eth_getLogs over [from, to], halving the span when the node refuses a range. */
-async function scanLogs(rpc: Rpc, addresses: Hex[], from: bigint, to: bigint, progress: (line: string) => void): Promise<RawLog[]> {
-  const out: RawLog[] = [];
-  let span = to - from + 1n;
-  let cursor = from;
-  while (cursor <= to) {
-    const end = cursor + span - 1n > to ? to : cursor + span - 1n;
-    try {
-      out.push(...(await rpc.call<RawLog[]>("eth_getLogs", [{ address: addresses, fromBlock: viemToHex(cursor), toBlock: viemToHex(end) }])));
-      cursor = end + 1n;
-    } catch (error) {
-      if (span === 1n) throw error;
-      span = span / 2n > 0n ? span / 2n : 1n;
-      progress(`  eth_getLogs refused ${end - cursor + 1n} blocks; trying ${span}`);
-    }
-  }
-  return out.sort((a, b) => Number(BigInt(a.blockNumber) - BigInt(b.blockNumber)) || Number(BigInt(a.logIndex) - BigInt(b.logIndex)));
-}
-
 /** Every storage key an SSTORE wrote in the given transactions (any account: the reads sort them out). */
-async function tracedSlots(rpc: Rpc, transactions: Hex[], limit: number): Promise<Set<Hex>> {
+async function tracedSlots(client: ChainClient, transactions: Hex[], limit: number): Promise<Set<Hex>> {
   const slots = new Set<Hex>();
   await mapLimit(transactions, limit, async (hash) => {
-    const trace = await rpc.call<{ structLogs?: Array<{ op: string; stack?: string[] }> }>("debug_traceTransaction", [
+    const trace = await request<{ structLogs?: Array<{ op: string; stack?: string[] }> }>(client, "debug_traceTransaction", [
       hash,
       { disableMemory: true, disableStorage: true, disableStack: false },
     ]);
@@ -312,8 +296,8 @@ async function tracedSlots(rpc: Rpc, transactions: Hex[], limit: number): Promis
 }
 
 /** Reads slots; keeps non-zero values (`keepZeros`: every value read, as known facts). */
-async function readSlots(rpc: Rpc, address: Hex, slots: Hex[], tag: Hex, limit: number, keepZeros: boolean): Promise<Record<Hex, Hex>> {
-  const values = await mapLimit(slots, limit, (slot) => rpc.call<Hex>("eth_getStorageAt", [address, slot, tag]));
+async function readSlots(client: ChainClient, address: Hex, slots: Hex[], tag: Hex, limit: number, keepZeros: boolean): Promise<Record<Hex, Hex>> {
+  const values = await mapLimit(slots, limit, (slot) => request<Hex>(client, "eth_getStorageAt", [address, slot, tag]));
   const storage: Record<Hex, Hex> = {};
   slots.forEach((slot, i) => {
     const value = slotKey(values[i]!);
@@ -323,11 +307,11 @@ async function readSlots(rpc: Rpc, address: Hex, slots: Hex[], tag: Hex, limit: 
 }
 
 /** `debug_storageRangeAt` at the end of the fork block; undefined when the node lacks key preimages. */
-async function storageRange(rpc: Rpc, head: RawBlock, address: Hex): Promise<Record<Hex, Hex> | undefined> {
+async function storageRange(client: ChainClient, head: RawBlock, address: Hex): Promise<Record<Hex, Hex> | undefined> {
   const storage: Record<Hex, Hex> = {};
   let next: Hex | null = slotKey(0n);
   while (next !== null) {
-    const page: { storage: Record<string, { key: Hex | null; value: Hex }>; nextKey: Hex | null } = await rpc.call("debug_storageRangeAt", [
+    const page: { storage: Record<string, { key: Hex | null; value: Hex }>; nextKey: Hex | null } = await request(client, "debug_storageRangeAt", [
       head.hash,
       head.transactions.length,
       address,
@@ -344,7 +328,7 @@ async function storageRange(rpc: Rpc, head: RawBlock, address: Hex): Promise<Rec
 }
 
 async function knownSlots(
-  rpc: Rpc,
+  client: ChainClient,
   address: Hex,
   logs: RawLog[],
   tag: Hex,
@@ -369,8 +353,8 @@ async function knownSlots(
       for (const key of words) nested.add(mapping(key, inner));
     }
   }
-  const storage = await readSlots(rpc, address, [...candidates], tag, limit, true);
-  Object.assign(storage, await readSlots(rpc, address, [...nested].filter((slot) => !candidates.has(slot)), tag, limit, false));
+  const storage = await readSlots(client, address, [...candidates], tag, limit, true);
+  Object.assign(storage, await readSlots(client, address, [...nested].filter((slot) => !candidates.has(slot)), tag, limit, false));
 
   // Long strings/bytes (value = 2·length + 1) keep their data at keccak256(slot).
   const more: Hex[] = [];
@@ -381,14 +365,14 @@ async function knownSlots(
       for (let j = 0n; j < (value / 2n + 31n) / 32n; j++) more.push(slotKey(start + j));
     }
   }
-  Object.assign(storage, await readSlots(rpc, address, more, tag, limit, true));
+  Object.assign(storage, await readSlots(client, address, more, tag, limit, true));
 
   // The Safe's owners (base 2) and modules (base 1) are linked lists from the sentinel 0x1.
   for (const base of [1n, 2n]) {
     let key: Hex = SAFE_SENTINEL;
     for (let steps = 0; steps < 256; steps++) {
       const slot = mapping(key, slotKey(base));
-      const value = storage[slot] ?? slotKey(await rpc.call<Hex>("eth_getStorageAt", [address, slot, tag]));
+      const value = storage[slot] ?? slotKey(await request<Hex>(client, "eth_getStorageAt", [address, slot, tag]));
       storage[slot] = value;
       if (BigInt(value) === 0n || value === SAFE_SENTINEL) break;
       key = value;
@@ -408,24 +392,7 @@ function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
 }
 
-/** A minimal JSON-RPC client over fetch; errors name the method and the redacted URL. */
-class Rpc {
-  #id = 0;
-  constructor(readonly url: string) {}
-  async call<T>(method: string, params: unknown[]): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(this.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: ++this.#id, method, params }),
-      });
-    } catch (error) {
-      throw new RecordError(`${method} at ${redactRpcUrl(this.url)}: ${(error as Error).message}`, { cause: error });
-    }
-    const body = (await response.json().catch(() => undefined)) as { result?: T; error?: { message?: string } } | undefined;
-    if (body === undefined) throw new RecordError(`${method} at ${redactRpcUrl(this.url)}: HTTP ${response.status}, not JSON`);
-    if (body.error !== undefined) throw new RecordError(`${method} at ${redactRpcUrl(this.url)}: ${body.error.message ?? JSON.stringify(body.error)}`);
-    return body.result as T;
-  }
+/** One JSON-RPC request, its raw result; a failure is the `RpcError` naming the method and the redacted URL. */
+function request<T>(client: ChainClient, method: string, params: unknown[]): Promise<T> {
+  return withRpcError(client, method, () => (client.request as (args: { method: string; params: unknown[] }) => Promise<T>)({ method, params }));
 }

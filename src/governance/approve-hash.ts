@@ -2,7 +2,7 @@ import { encodeFunctionData, getAddress, type Hex, type PublicClient } from "vie
 
 import { toRpcError } from "../chain/errors.js";
 import { TransactionRevertedError } from "../manage/errors.js";
-import type { SignerClient } from "../manage/send-direct.js";
+import type { SignerClient } from "../chain/clients.js";
 import { safeAbi } from "./abi/safe.js";
 import { sendChecked } from "./deploy.js";
 import type { CheckedProposal } from "./safe-proposal-check.js";

@@ -1,6 +1,6 @@
 import { getAddress, zeroAddress, type Address } from "viem";
 
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
 import { TIMELOCK_ROLES } from "./describe-call.js";
 
 /**

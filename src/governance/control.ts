@@ -1,7 +1,7 @@
 import { getAddress, zeroAddress, type Address, type PublicClient } from "viem";
 
 import { toRpcError } from "../chain/errors.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
 import { isSafe, readSafe } from "./safe-state.js";
 import { isTimelock, readTimelockDelay, readTimelockHistory } from "./timelock-state.js";
 

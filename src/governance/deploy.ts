@@ -3,12 +3,13 @@ import { createRequire } from "node:module";
 import { encodeDeployData, encodeFunctionData, getAddress, zeroAddress, type Abi, type Address, type Hex, type PublicClient } from "viem";
 
 import { isRevertError, toRpcError } from "../chain/errors.js";
-import { sendTransaction, submitTransaction, type SignerClient } from "../chain/send-transaction.js";
+import { sendTransaction, submitTransaction } from "../chain/send-transaction.js";
 import { TransactionRevertedError } from "../manage/errors.js";
 import { InvalidInputError } from "../util/errors.js";
 import { safeAbi, safeProxyFactoryAbi } from "./abi/safe.js";
 import { revertReason } from "./simulate.js";
 import type { SafeContracts } from "./safe-contracts.js";
+import type { SignerClient } from "../chain/clients.js";
 
 export interface Deployed {
   address: Address;

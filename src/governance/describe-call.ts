@@ -1,6 +1,6 @@
 import { getAddress, type Address } from "viem";
 
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
 
 /** Well-known role ids of OpenZeppelin's TimelockController (keccak256 of the name; admin is zero). */
 export const TIMELOCK_ROLES: Record<string, string> = {

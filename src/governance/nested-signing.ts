@@ -1,6 +1,6 @@
 import { getAddress, recoverTypedDataAddress, zeroAddress, type Address, type PublicClient } from "viem";
 
-import type { SignerClient } from "../manage/send-direct.js";
+import type { SignerClient } from "../chain/clients.js";
 import { contractAcceptsSignature, safeMessageTypedData, safeTxSignedData } from "./contract-signatures.js";
 import { InvalidSignatureError, NotSafeOwnerError } from "./errors.js";
 import { proposalTransaction, type SafeProposal } from "./proposal.js";

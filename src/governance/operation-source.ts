@@ -5,7 +5,7 @@ import { WrongChainError } from "../manage/errors.js";
 import { InvalidInputError } from "../util/errors.js";
 import { timelockControllerAbi } from "./abi/timelock-controller.js";
 import { ProposalMismatchError } from "./errors.js";
-import { readTextFile } from "./files.js";
+import { readTextFile } from "../util/files.js";
 import { parseOperationSource, type LoadedOperation } from "./operation-file.js";
 import { operationId } from "./timelock-operation.js";
 import { readTimelockDelay, readTimelockHistory } from "./timelock-state.js";

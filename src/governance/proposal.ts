@@ -5,7 +5,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import { InvalidInputError } from "../util/errors.js";
 import { asStoredAction, decodeSafeTransaction, type DecodedAction } from "./decode.js";
 import { ProposalMismatchError } from "./errors.js";
-import { readTextFile } from "./files.js";
+import { readTextFile } from "../util/files.js";
 import { clampSummaries, parseSummaries } from "./free-text.js";
 import { JsonFields } from "./json-fields.js";
 import { decodeMultiSendCall, isMultiSendCall } from "./multisend.js";

@@ -1,7 +1,8 @@
 import type { Address } from "viem";
 
 import { formatActions, type DecodedAction } from "./decode.js";
-import { formatDuration, formatTimestamp } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
+import { formatTimestamp } from "../util/timestamp.js";
 import { unverifiedTextLines } from "./free-text.js";
 import { gasRefundLines, type GasRefund } from "./gas-refund.js";
 import type { SafeProposal } from "./proposal.js";

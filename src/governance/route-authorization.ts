@@ -3,7 +3,7 @@ import { getAddress, type Address, type PublicClient } from "viem";
 import { dstackAppAbi } from "../abi/dstack-app.js";
 import { toRpcError } from "../chain/errors.js";
 import type { ChangePlan } from "../manage/planned-call.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
 import { RouteNotAuthorizedError } from "./errors.js";
 import { classifyController } from "./control.js";
 import type { Route } from "./route.js";

@@ -3,7 +3,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import { parseAddressText } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
 import { parseBytes32 } from "../util/hex.js";
-import { parseDuration } from "./duration.js";
+import { parseDuration } from "../util/duration.js";
 import { ZERO_BYTES32 } from "./timelock-operation.js";
 
 export interface SafeRouteOptions {

@@ -6,7 +6,7 @@ import { toRpcError } from "../chain/errors.js";
 import { parseAddressText } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
 import { NotGovernanceContractError } from "./errors.js";
-import { readTextFile } from "./files.js";
+import { readTextFile } from "../util/files.js";
 
 /**
  * The Safe infrastructure contracts of one chain, in protocol-kit's `contractNetworks`
@@ -38,7 +38,7 @@ export const SAFE_CONTRACT_KEYS = [
 
 /**
  * keccak256 of the runtime code of the Safe releases this toolkit signs for (canonical
- * deployments; `test/governance/safe-contracts.test.ts` checks them against
+ * deployments; `test/governance/library.test.ts` ("sources of truth") checks them against
  * `@safe-global/safe-deployments` and the `@safe-global/safe-contracts` artifacts).
  * Code identity, not an address list, is what makes a local deployment trustworthy.
  */

@@ -4,7 +4,7 @@ import { dstackAppAbi } from "../abi/dstack-app.js";
 import { dstackKmsAbi } from "../abi/dstack-kms.js";
 import { toRpcError } from "../chain/errors.js";
 import { TransactionRevertedError } from "../manage/errors.js";
-import type { SignerClient } from "../manage/send-direct.js";
+import type { SignerClient } from "../chain/clients.js";
 import { safeAbi } from "./abi/safe.js";
 import { timelockControllerAbi } from "./abi/timelock-controller.js";
 import { ThresholdNotMetError } from "./errors.js";

@@ -5,7 +5,7 @@ import { toRpcError } from "../chain/errors.js";
 import { WrongChainError } from "../manage/errors.js";
 import { safeAbi } from "./abi/safe.js";
 import type { DecodedAction } from "./decode.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
 import { OperationStateError, ProposalMismatchError, SafeNonceError } from "./errors.js";
 import { assertNoGasRefund, gasRefundOf, type GasRefund } from "./gas-refund.js";
 import { decodeMultiSendCall } from "./multisend.js";

@@ -2,7 +2,7 @@ import { getAddress, type Address, type PublicClient } from "viem";
 
 import { toRpcError } from "../chain/errors.js";
 import type { PlannedCall } from "../manage/planned-call.js";
-import type { SignerClient } from "../manage/send-direct.js";
+import type { SignerClient } from "../chain/clients.js";
 import { safeAbi } from "./abi/safe.js";
 import { InvalidSignatureError, NotSafeOwnerError, ProposalMismatchError, SafeNonceError } from "./errors.js";
 import { encodeMultiSendCall } from "./multisend.js";

@@ -2,7 +2,8 @@ import type { Address, PublicClient } from "viem";
 
 import type { PlannedCall } from "../manage/planned-call.js";
 import { InvalidInputError } from "../util/errors.js";
-import { formatDuration, formatTimestamp } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
+import { formatTimestamp } from "../util/timestamp.js";
 import { OperationStateError, RouteNotAuthorizedError } from "./errors.js";
 import type { LoadedOperation } from "./operation-file.js";
 import { cancelCall, executeCall, ZERO_BYTES32 } from "./timelock-operation.js";

@@ -2,7 +2,7 @@ import { decodeFunctionData, encodeAbiParameters, getAddress, keccak256, type Ad
 
 import { plannedCall, type PlannedCall } from "../manage/planned-call.js";
 import { timelockControllerAbi } from "./abi/timelock-controller.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
 import type { BatchCall } from "./multisend.js";
 
 /**

@@ -4,7 +4,7 @@ import { toHex, type Address, type Hex, type PublicClient } from "viem";
 
 import type { PlannedCall } from "../manage/planned-call.js";
 import { InvalidInputError } from "../util/errors.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
 import { OperationStateError, RouteNotAuthorizedError } from "./errors.js";
 import type { TimelockRouteOptions } from "./route.js";
 import { simulateAs } from "./simulate.js";

@@ -1,6 +1,6 @@
 import { getAddress, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 
-import { findDeploymentBlock } from "../chain/compose-hash-history.js";
+import { findDeploymentBlock } from "../chain/deployment-block.js";
 import { NoCodeError, toRpcError } from "../chain/errors.js";
 import { scanLogs, type ScanProgress } from "../chain/log-scan.js";
 import { readContracts } from "../chain/multicall.js";

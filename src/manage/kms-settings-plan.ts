@@ -1,7 +1,7 @@
 import { getAddress, keccak256, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 
 import { dstackKmsAbi } from "../abi/dstack-kms.js";
-import { assertAppContract } from "../chain/app-state.js";
+import { assertAppContract } from "../chain/contract-checks.js";
 import { InvalidInputError } from "../util/errors.js";
 import { plannedCall, type ChangePlan } from "./planned-call.js";
 import { assertTarget } from "./targets.js";

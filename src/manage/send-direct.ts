@@ -2,11 +2,10 @@ import { getAddress, type Address, type Hex, type PublicClient } from "viem";
 
 import { dstackAppAbi } from "../abi/dstack-app.js";
 import { toRpcError } from "../chain/errors.js";
-import { assertBalanceCovers, sendTransaction, simulateTransaction, type SignerClient } from "../chain/send-transaction.js";
+import { assertBalanceCovers, sendTransaction, simulateTransaction } from "../chain/send-transaction.js";
 import { NotOwnerError } from "./errors.js";
 import type { ChangePlan } from "./planned-call.js";
-
-export { assertBalanceCovers, type SignerClient };
+import type { SignerClient } from "../chain/clients.js";
 
 export interface SentTransaction {
   summary: string;

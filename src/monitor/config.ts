@@ -6,8 +6,9 @@ import { LineCounter, parseDocument, type Document } from "yaml";
 
 import type { EndpointStyle } from "../attestation/live.js";
 import type { QuoteSignatureMode } from "../attestation/verify.js";
-import { redactRpcUrl } from "../chain/rpc-url.js";
+import { redactRpcUrl } from "../util/redact-url.js";
 import { addressProblem } from "../util/address.js";
+import { parseDurationMs } from "../util/duration.js";
 import { MonitorConfigError } from "./errors.js";
 
 /**
@@ -386,16 +387,14 @@ function integer(value: unknown, where: Path, fallback: number, min: number, max
   return value;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** Seconds as a number, or a string with a unit: `500ms`, `30s`, `5m`, `1h`. */
+/** Seconds as a number, or a string in the duration syntax (src/util/duration.ts): `500ms`, `30s`, `5m`, `1h`. */
 function duration(value: unknown, where: Path, fallback: number, minMs: number, fail: Problem): number {
   if (value === undefined || value === null) return fallback;
   let ms: number | undefined;
   if (typeof value === "number" && Number.isFinite(value)) ms = value * 1_000;
   else if (typeof value === "string") {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
-    if (match !== null) ms = Number(match[1]) * UNITS[match[2] ?? "s"]!;
+    const parsed = parseDurationMs(value);
+    if (parsed !== undefined) ms = Number(parsed);
   }
   if (ms === undefined || ms < minMs || ms > 7 * 24 * 3_600_000) {
     fail(where, `expected a duration of at least ${minMs >= 1_000 ? `${minMs / 1_000}s` : `${minMs}ms`} (seconds, or 500ms / 30s / 5m / 1h), got ${show(value)}`);

@@ -1,5 +1,5 @@
 import { runRound, type ResolvedTarget, type RoundOptions } from "./round.js";
-import { sleep } from "./sleep.js";
+import { sleep } from "../util/sleep.js";
 import { detectChange, type StateChange, type TargetMemory } from "./state.js";
 import type { TargetResult } from "./target-check.js";
 import { postWebhook, type WebhookOptions, type WebhookOutcome } from "./webhook.js";

@@ -1,5 +1,5 @@
 import { OnchainBatch } from "../attestation/onchain-batch.js";
-import type { ChainClient } from "../chain/errors.js";
+import type { ChainClient } from "../chain/clients.js";
 import type { MonitorTargetConfig } from "./config.js";
 import { Semaphore } from "./semaphore.js";
 import { checkTarget, errorResult, type TargetCheckOptions, type TargetResult } from "./target-check.js";

@@ -5,11 +5,11 @@ import { AttestationFetchError, fetchLiveAttestation } from "../attestation/live
 import type { OnchainLinkChecker } from "../attestation/onchain.js";
 import type { CheckResult } from "../attestation/types.js";
 import { verifyAttestation, type QuoteSignatureMode, type VerifyAttestationOptions } from "../attestation/verify.js";
-import type { ChainClient } from "../chain/errors.js";
-import { redactUrlsInText } from "../chain/rpc-url.js";
+import type { ChainClient } from "../chain/clients.js";
+import { redactUrlsInText } from "../util/redact-url.js";
 import { describeError } from "../util/errors.js";
 import { shownUrl, type MonitorTargetConfig } from "./config.js";
-import { withRetries } from "./retry.js";
+import { withRetries } from "../util/retry.js";
 
 /**
  * - `pass`: every check passed or was skipped as configured;

@@ -1,6 +1,6 @@
-import { redactRpcUrl, redactUrlsInText } from "../chain/rpc-url.js";
+import { redactRpcUrl, redactUrlsInText } from "../util/redact-url.js";
 import { describeError } from "../util/errors.js";
-import { sleep } from "./sleep.js";
+import { exponentialBackoff, retry } from "../util/retry.js";
 
 export interface WebhookOptions {
   /** Attempts in all, first included (default 3). */
@@ -28,23 +28,32 @@ export async function postWebhook(url: string, payload: unknown, options: Webhoo
   const body = JSON.stringify(payload, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
   const shown = redactRpcUrl(url);
   let last = "";
-  for (let n = 1; n <= attempts; n++) {
-    try {
-      const response = await (options.fetch ?? fetch)(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "dstack-governance-monitor" },
-        body,
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-      });
-      // The body is not needed; reading it frees the connection.
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) return { ok: true, attempts: n, status: response.status };
-      last = `${shown} answered HTTP ${response.status}`;
-      if (!retryable(response.status)) return { ok: false, attempts: n, error: last };
-    } catch (error) {
-      last = `cannot post to ${shown}: ${redactUrlsInText(describeError(error))}`;
-    }
-    if (n < attempts) await sleep((options.baseDelayMs ?? 500) * 2 ** (n - 1));
+  try {
+    return await retry(
+      async (n): Promise<WebhookOutcome> => {
+        let response: Response;
+        try {
+          response = await (options.fetch ?? fetch)(url, {
+            method: "POST",
+            headers: { "content-type": "application/json", "user-agent": "dstack-governance-monitor" },
+            body,
+            signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+          });
+          // The body is not needed; reading it frees the connection.
+          await response.arrayBuffer().catch(() => undefined);
+        } catch (error) {
+          last = `cannot post to ${shown}: ${redactUrlsInText(describeError(error))}`;
+          throw error;
+        }
+        if (response.ok) return { ok: true, attempts: n, status: response.status };
+        last = `${shown} answered HTTP ${response.status}`;
+        if (!retryable(response.status)) return { ok: false, attempts: n, error: last };
+        throw new Error(last);
+      },
+      { retries: attempts - 1, delayMs: exponentialBackoff(options.baseDelayMs ?? 500) },
+    );
+  } catch {
+    // Every attempt failed; `last` says how the last one did.
   }
   return { ok: false, attempts, error: `${last} (after ${attempts} attempts)` };
 }

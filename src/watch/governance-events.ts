@@ -3,9 +3,11 @@ import { getBlock, getTransaction } from "viem/actions";
 
 import { dstackAppAbi } from "../abi/dstack-app.js";
 import { dstackKmsAbi } from "../abi/dstack-kms.js";
-import { toRpcError, type ChainClient } from "../chain/errors.js";
+import { toRpcError } from "../chain/errors.js";
 import { scanLogs, type ScanProgress } from "../chain/log-scan.js";
 import { mapLimit } from "../util/map-limit.js";
+import { formatTimestamp } from "../util/timestamp.js";
+import type { ChainClient } from "../chain/clients.js";
 
 export type GovernedRole = "app" | "kms";
 
@@ -108,7 +110,7 @@ export async function readGovernanceEvents(client: ChainClient, options: ReadGov
 
 /** One line a reviewer reads: when, where, what, by whom. */
 export function describeGovernanceEvent(event: GovernanceEvent): string {
-  const when = new Date(Number(event.blockTimestamp) * 1000).toISOString().replace(".000Z", "Z");
+  const when = formatTimestamp(event.blockTimestamp);
   const args = Object.entries(event.args).map(([k, v]) => `${k}=${v}`).join(" ");
   return `block ${event.blockNumber} ${when} ${event.role} ${event.contract} ${event.event}${args === "" ? "" : ` ${args}`} by ${event.actor} (tx ${event.transactionHash})`;
 }

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { assertAppContract } from "../../src/chain/app-state.js";
+import { assertAppContract } from "../../src/chain/contract-checks.js";
 import { readAllowlist } from "../../src/manage/allowlist-plan.js";
 import { collectComposeHashes } from "../lib/compose-args.js";
 import type { ComposeBuildArgs, HashSourceArgs } from "../lib/compose-options.js";

@@ -5,7 +5,7 @@ import { dstackAppAbi } from "../../src/abi/dstack-app.js";
 import { dstackKmsAbi } from "../../src/abi/dstack-kms.js";
 import { plannedCall } from "../../src/manage/planned-call.js";
 import { executeDirect } from "../../src/manage/send-direct.js";
-import { assertKmsContract } from "../../src/manage/targets.js";
+import { assertKmsContract } from "../../src/chain/contract-checks.js";
 import { assertNameFree, deploymentsFile, parseDeploymentName } from "../../src/deployments/deployments-file.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { parseAddress, parseNonZeroBytes32 } from "../lib/args.js";

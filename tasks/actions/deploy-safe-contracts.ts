@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { deploySafeContracts } from "../../src/governance/deploy.js";
-import { readTextFile, writeTextFile } from "../../src/governance/files.js";
+import { readTextFile, writeTextFile } from "../../src/util/files.js";
 import { canonicalSafeContracts, codeHashAt, SAFE_CONTRACT_KEYS } from "../../src/governance/safe-contracts.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { connectSigner } from "../lib/connection.js";

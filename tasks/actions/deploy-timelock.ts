@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { zeroAddress, type Abi, type Address, type Hex } from "viem";
 
 import { deployBytecode } from "../../src/governance/deploy.js";
-import { formatDuration, parseDuration } from "../../src/governance/duration.js";
+import { formatDuration, parseDuration } from "../../src/util/duration.js";
 import { readTimelockDelay } from "../../src/governance/timelock-state.js";
 import { deploymentsFile } from "../../src/deployments/deployments-file.js";
 import { InvalidInputError } from "../../src/util/errors.js";

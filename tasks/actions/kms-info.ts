@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { readKmsInfo } from "../../src/chain/app-state.js";
-import { assertKmsContract } from "../../src/manage/targets.js";
+import { assertKmsContract } from "../../src/chain/contract-checks.js";
 import { connectChain } from "../lib/connection.js";
 import { parseContractRef, resolveContractRef } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { assertAppContract } from "../../src/chain/app-state.js";
+import { assertAppContract } from "../../src/chain/contract-checks.js";
 import { readComposeHashHistory, type ComposeHashHistoryOptions } from "../../src/chain/compose-hash-history.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { connectChain } from "../lib/connection.js";

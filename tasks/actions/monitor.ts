@@ -5,11 +5,12 @@ import { join } from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { createPublicClient, http } from "viem";
 
-import type { ChainClient } from "../../src/chain/errors.js";
+import type { ChainClient } from "../../src/chain/clients.js";
 import { loadMonitorConfig, type MonitorConfig } from "../../src/monitor/config.js";
 import { formatRoundTable, toJsonLine } from "../../src/monitor/format.js";
 import { runMonitor, type RoundReport } from "../../src/monitor/monitor.js";
 import type { ResolvedTarget } from "../../src/monitor/round.js";
+import { parseDurationMs } from "../../src/util/duration.js";
 import { InvalidInputError, describeError } from "../../src/util/errors.js";
 import { escapeTerminalText } from "../../src/util/terminal-text.js";
 import { runCommand } from "../lib/output.js";
@@ -96,8 +97,7 @@ function applyOverrides(config: MonitorConfig, args: Args): void {
     config.concurrency = value;
   }
   if (args.interval !== undefined) {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/.exec(args.interval);
-    const ms = match === null ? Number.NaN : Number(match[1]) * ({ s: 1_000, m: 60_000, h: 3_600_000 } as const)[(match[2] ?? "s") as "s" | "m" | "h"];
+    const ms = Number(parseDurationMs(args.interval) ?? Number.NaN);
     if (!(ms >= 1_000)) throw new InvalidInputError(`--interval: expected at least 1 second (seconds, or 30s / 5m / 1h), got ${JSON.stringify(args.interval)}`);
     config.intervalMs = ms;
   }

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { readTextFile, writeTextFile } from "../../src/governance/files.js";
+import { readTextFile, writeTextFile } from "../../src/util/files.js";
 import { parseExternalTransaction, proposalFromExternal } from "../../src/governance/import.js";
 import { serializeProposal } from "../../src/governance/proposal.js";
 import { proposalLines, signatureLines, networkFlag } from "../../src/governance/report.js";

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress } from "viem";
 
-import { writeTextFile } from "../../src/governance/files.js";
+import { writeTextFile } from "../../src/util/files.js";
 import { readProposalFile, serializeProposal, type SafeProposal } from "../../src/governance/proposal.js";
 import type { OwnerSignature } from "../../src/governance/signatures.js";
 import { networkFlag, proposalLines, signatureLines } from "../../src/governance/report.js";

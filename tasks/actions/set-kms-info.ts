@@ -1,12 +1,11 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { Hex } from "viem";
 
 import { dstackKmsAbi } from "../../src/abi/dstack-kms.js";
 import { planSetKmsInfo } from "../../src/manage/kms-settings-plan.js";
-import { InvalidInputError } from "../../src/util/errors.js";
+import { readFileNamedByFlag } from "../../src/util/files.js";
 import { parseHexBytes, toHex } from "../../src/util/hex.js";
 import type { SendArgs } from "../lib/allowlist-action.js";
 import { parseAddress, requireOption } from "../lib/args.js";
@@ -27,9 +26,7 @@ async function hexOrFile(value: string | undefined, flag: string, kind: "hex-or-
   // quote saved as `./cafe` must be read, not taken for the two bytes 0xcafe).
   if (kind === "hex-or-file" && /^0x[0-9a-fA-F]*$/i.test(given.trim())) return toHex(parseHexBytes(given, flag));
   if (kind === "hex-or-file" && /^[0-9a-fA-F]+$/.test(given.trim()) && !existsSync(given)) return toHex(parseHexBytes(given, flag));
-  const bytes = await readFile(given).catch((error: NodeJS.ErrnoException) => {
-    throw new InvalidInputError(`${flag}: cannot read ${given} (${error.code ?? error.message})`);
-  });
+  const bytes = await readFileNamedByFlag(given, flag);
   const text = bytes.toString("utf8").trim();
   if (kind === "hex-or-file" && /^(0x)?[0-9a-fA-F]+$/.test(text)) return toHex(parseHexBytes(text, flag));
   return toHex(bytes);

@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { zeroAddress } from "viem";
 
 import { formatActions } from "../../src/governance/decode.js";
-import { formatDuration } from "../../src/governance/duration.js";
+import { formatDuration } from "../../src/util/duration.js";
 import { decodeOperation } from "../../src/governance/operation-file.js";
 import { loadOperation } from "../../src/governance/operation-source.js";
 import { operationStatusLine } from "../../src/governance/report.js";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -14,9 +14,10 @@ import { MAX_MR_CONFIG_DOCUMENT_CHARS } from "../../src/attestation/mr-config.js
 import { renderVerdictHtml } from "../../src/attestation/report-html.js";
 import { formatVerdict } from "../../src/attestation/report-text.js";
 import { verifyAttestation, type QuoteSignatureMode, type VerifyAttestationOptions } from "../../src/attestation/verify.js";
-import type { ChainClient } from "../../src/chain/errors.js";
+import type { ChainClient } from "../../src/chain/clients.js";
 import { MAX_APP_COMPOSE_BYTES } from "../../src/compose/index.js";
 import { DstackGovernanceError, InvalidInputError } from "../../src/util/errors.js";
+import { readFileNamedByFlag, readTextFile } from "../../src/util/files.js";
 import { parseHexBytes } from "../../src/util/hex.js";
 import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
@@ -57,15 +58,8 @@ interface Args {
 }
 
 /** Every file the verifier reads has a size limit, checked before it is read. */
-async function readText(path: string, flag: string, maxBytes: number): Promise<string> {
-  const size = await stat(path).then(
-    (info) => info.size,
-    () => 0, // the read below reports the problem
-  );
-  if (size > maxBytes) throw new InvalidInputError(`${flag}: ${path} is ${size} bytes, more than the ${maxBytes}-byte limit`);
-  return readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`);
-  });
+function readText(path: string, flag: string, maxBytes: number): Promise<string> {
+  return readTextFile(path, flag, maxBytes, (size) => `${flag}: ${path} is ${size ?? `more than ${maxBytes}`} bytes, more than the ${maxBytes}-byte limit`);
 }
 
 async function readJson(path: string, flag: string, maxBytes: number): Promise<unknown> {
@@ -79,9 +73,7 @@ async function readJson(path: string, flag: string, maxBytes: number): Promise<u
 
 /** `--test-root-ca`: a root certificate as DER bytes, from a DER or PEM file. */
 async function readTestRootCa(path: string): Promise<Uint8Array> {
-  const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    throw new InvalidInputError(`--test-root-ca: cannot read ${path} (${error.code ?? error.message})`);
-  });
+  const bytes = await readFileNamedByFlag(path, "--test-root-ca");
   const text = bytes.toString("latin1");
   const pem = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(text);
   if (pem !== null) return new Uint8Array(Buffer.from(pem[1]!.replace(/\s+/g, ""), "base64"));
@@ -151,9 +143,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       reportData = { kind: "exact", reportData: exact };
     }
     if (reportDataFile !== undefined) {
-      const bytes = await readFile(reportDataFile).catch((error: NodeJS.ErrnoException) => {
-        throw new InvalidInputError(`${reportDataFlag}: cannot read ${reportDataFile} (${error.code ?? error.message})`);
-      });
+      const bytes = await readFileNamedByFlag(reportDataFile, reportDataFlag);
       reportData = reportDataSha256Of(bytes, reportDataFile);
     }
     let now: number | undefined;

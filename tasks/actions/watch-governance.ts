@@ -3,9 +3,8 @@ import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress, type Address } from "viem";
 
-import { assertAppContract } from "../../src/chain/app-state.js";
-import { findDeploymentBlock } from "../../src/chain/compose-hash-history.js";
-import { assertKmsContract } from "../../src/manage/targets.js";
+import { assertAppContract, assertKmsContract } from "../../src/chain/contract-checks.js";
+import { findDeploymentBlock } from "../../src/chain/deployment-block.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { escapeTerminalText } from "../../src/util/terminal-text.js";
 import { describeGovernanceEvent, readGovernanceEvents, type GovernanceEvent, type GovernedRole } from "../../src/watch/governance-events.js";

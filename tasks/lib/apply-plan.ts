@@ -2,8 +2,8 @@ import { getAddress, type Address, type PublicClient } from "viem";
 
 import { toRpcError } from "../../src/chain/errors.js";
 import { formatActions } from "../../src/governance/decode.js";
-import { formatDuration } from "../../src/governance/duration.js";
-import { writeTextFile } from "../../src/governance/files.js";
+import { formatDuration } from "../../src/util/duration.js";
+import { writeTextFile } from "../../src/util/files.js";
 import { buildOperationFile, serializeOperationFile } from "../../src/governance/operation-file.js";
 import { serializeProposal, type SafeProposal } from "../../src/governance/proposal.js";
 import { networkFlag, operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";
@@ -17,8 +17,9 @@ import { prepareTimelockOperation } from "../../src/governance/timelock-route.js
 import { readOperationStatus } from "../../src/governance/timelock-state.js";
 import { transactionBuilderBatch } from "../../src/governance/tx-builder.js";
 import type { ChangePlan, PlannedCall } from "../../src/manage/planned-call.js";
-import { executeDirect, preflightDirect, type SentTransaction, type SignerClient } from "../../src/manage/send-direct.js";
+import { executeDirect, preflightDirect, type SentTransaction } from "../../src/manage/send-direct.js";
 import type { CommandResult } from "./output.js";
+import type { SignerClient } from "../../src/chain/clients.js";
 
 export interface ApplyOptions {
   dryRun: boolean;

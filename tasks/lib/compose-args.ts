@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 
 import {
@@ -18,6 +18,7 @@ import {
   type KeyProviderKind,
 } from "../../src/compose/index.js";
 import { DstackGovernanceError, InvalidInputError } from "../../src/util/errors.js";
+import { readFileNamedByFlag } from "../../src/util/files.js";
 import type { Hex } from "../../src/util/hex.js";
 import { parseBytes32List } from "./args.js";
 
@@ -123,14 +124,10 @@ export async function buildSource(args: ComposeSourceArgs): Promise<ComposeHashS
 /** Builds an app-compose.json from `--docker-compose` and the build flags (nothing is written). */
 export async function buildFromDockerCompose(args: ComposeSourceArgs): Promise<ReturnType<typeof buildAppCompose>> {
   const path = args.dockerCompose!;
-  const dockerCompose = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    throw new InvalidInputError(`--docker-compose: cannot read ${path} (${error.code ?? error.message})`);
-  });
+  const dockerCompose = await readFileNamedByFlag(path, "--docker-compose");
   let preLaunchScript: string | undefined;
   if (args.preLaunchScript !== undefined) {
-    preLaunchScript = await readFile(args.preLaunchScript, "utf8").catch((error: NodeJS.ErrnoException) => {
-      throw new InvalidInputError(`--pre-launch-script: cannot read ${args.preLaunchScript} (${error.code ?? error.message})`);
-    });
+    preLaunchScript = (await readFileNamedByFlag(args.preLaunchScript, "--pre-launch-script")).toString("utf8");
   }
   const serialization = parseSerialization(args.serialization);
   const keyProvider = parseKeyProvider(args.keyProvider);

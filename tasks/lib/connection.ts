@@ -6,13 +6,14 @@ import { getAddress, type PublicClient } from "viem";
 
 import { RpcError } from "../../src/chain/errors.js";
 import { DEFAULT_RPC_POLICY, withRpcPolicy, type RequestFn } from "../../src/chain/rpc-policy.js";
-import { redactRpcUrl, redactUrlsInText } from "../../src/chain/rpc-url.js";
-import { useSendOptions, type SignerClient, type SubmittedTransaction } from "../../src/chain/send-transaction.js";
+import { redactRpcUrl, redactUrlsInText } from "../../src/util/redact-url.js";
+import { useSendOptions, type SubmittedTransaction } from "../../src/chain/send-transaction.js";
 import { fileJournal } from "../../src/deployments/tx-journal.js";
 import { WrongChainError } from "../../src/manage/errors.js";
 import { InvalidInputError, describeError } from "../../src/util/errors.js";
 import { escapeTerminalText } from "../../src/util/terminal-text.js";
 import { parseAddress } from "./args.js";
+import type { SignerClient } from "../../src/chain/clients.js";
 
 export interface ChainConnection {
   networkName: string;

@@ -1,8 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { encodeDeployData, type Abi, type Address, type Hex, type PublicClient } from "viem";
 
-import { sendTransaction, type SignerClient } from "../../src/chain/send-transaction.js";
+import { sendTransaction } from "../../src/chain/send-transaction.js";
 import { TransactionRevertedError } from "../../src/manage/errors.js";
+import type { SignerClient } from "../../src/chain/clients.js";
 
 type Connection = Awaited<ReturnType<HardhatRuntimeEnvironment["network"]["getOrCreate"]>>;
 

@@ -1,4 +1,4 @@
-import { redactUrlsInText } from "../../src/chain/rpc-url.js";
+import { redactUrlsInText } from "../../src/util/redact-url.js";
 import { DstackGovernanceError, InvalidInputError, describeError } from "../../src/util/errors.js";
 import { escapeJsonText, escapeTerminalText } from "../../src/util/terminal-text.js";
 

@@ -5,12 +5,13 @@ import { createPublicClient, getAddress, http, keccak256, toHex, zeroAddress, ty
 import { dstackAppAbi } from "../../src/abi/dstack-app.js";
 import { dstackKmsAbi } from "../../src/abi/dstack-kms.js";
 import { MULTICALL3_ADDRESS } from "../../src/abi/multicall3.js";
-import { assertAppContract, readAppInfo, readKmsInfo } from "../../src/chain/app-state.js";
+import { readAppInfo, readKmsInfo } from "../../src/chain/app-state.js";
 import { CallRevertedError, NoCodeError, NotAnAppContractError, RpcError } from "../../src/chain/errors.js";
 import { hasMulticall3, readContracts } from "../../src/chain/multicall.js";
 import { deployAppProxy, deployKmsProxy } from "../support/contracts.js";
 import { MULTICALL3_RUNTIME_CODE, MULTICALL3_RUNTIME_CODE_HASH } from "../support/multicall3.js";
 import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
+import { assertAppContract } from "../../src/chain/contract-checks.js";
 
 const hash = (label: string): Hex => keccak256(toHex(label));
 

@@ -3,7 +3,8 @@ import { network } from "hardhat";
 import { createPublicClient, custom, getAddress, http, keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
 
 import { MULTICALL3_ADDRESS } from "../../src/abi/multicall3.js";
-import { findDeploymentBlock, readComposeHashHistory } from "../../src/chain/compose-hash-history.js";
+import { readComposeHashHistory } from "../../src/chain/compose-hash-history.js";
+import { findDeploymentBlock } from "../../src/chain/deployment-block.js";
 import { NoCodeError, RpcError } from "../../src/chain/errors.js";
 import { deployAppProxy } from "../support/contracts.js";
 import { MULTICALL3_RUNTIME_CODE } from "../support/multicall3.js";

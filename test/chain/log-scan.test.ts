@@ -4,7 +4,7 @@ import { createPublicClient, http, keccak256, numberToHex, toEventSelector, toHe
 
 import { dstackAppAbi } from "../../src/abi/dstack-app.js";
 import { LogScanError, RpcError } from "../../src/chain/errors.js";
-import { classifyRangeError, scanLogs, type ScanProgress } from "../../src/chain/log-scan.js";
+import { classifyRangeError, scanLogs, scanRawLogs, type ScanProgress } from "../../src/chain/log-scan.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { deployAppProxy } from "../support/contracts.js";
 import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
@@ -98,6 +98,19 @@ describe("scanLogs", function () {
     expect(first.eventName).to.equal("ComposeHashAdded");
     expect(first.args.composeHash).to.equal(hash("init"));
     expect(first.blockTimestamp).to.be.a("bigint");
+  });
+
+  it("scanRawLogs: every log of the contract, whatever its event, as the node sent it, under the same limit", async function () {
+    const all = (await connection.provider.request({
+      method: "eth_getLogs",
+      params: [{ address: app, fromBlock: numberToHex(deployBlock), toBlock: numberToHex(head) }],
+    })) as Array<{ blockNumber: Hex; logIndex: Hex; topics: Hex[] }>;
+    // Other events (PolicyChanged, Initialized, ...) than the ComposeHash ones scanLogs filters for.
+    expect(all.length).to.be.greaterThan(expected.length);
+    proxy.setMaxLogBlockRange(500);
+    const result = await scanRawLogs(client, { address: app, fromBlock: deployBlock, toBlock: head, initialChunkSize: 5_000 });
+    expect(result.stats.rangeErrors).to.equal(1);
+    expect(result.logs).to.deep.equal(all);
   });
 
   it("converges by bisection when the error names no limit", async function () {

@@ -11,8 +11,9 @@ import { getAddress, keccak256, toHex, type Address, type PublicClient } from "v
 import { sepolia } from "viem/chains";
 
 import { PendingTransactionError } from "../../src/chain/errors.js";
-import { explorerLink, sendTransaction, type SignerClient } from "../../src/chain/send-transaction.js";
+import { explorerLink, sendTransaction } from "../../src/chain/send-transaction.js";
 import { intentOf, memoryJournal } from "../../src/deployments/tx-journal.js";
+import type { SignerClient } from "../../src/chain/clients.js";
 
 describe("chain: the send primitive and the journal", function () {
   let client: PublicClient;

@@ -13,7 +13,7 @@ import { concat, encodeFunctionData, getAddress, keccak256, toHex, zeroAddress, 
 import { multiSendCallOnlyAbi, safeAbi, safeProxyFactoryAbi } from "../../src/governance/abi/safe.js";
 import { timelockControllerAbi } from "../../src/governance/abi/timelock-controller.js";
 import { decodeSafeTransaction } from "../../src/governance/decode.js";
-import { formatDuration, parseDuration } from "../../src/governance/duration.js";
+import { formatDuration, parseDuration } from "../../src/util/duration.js";
 import { decodeMultiSendCall, encodeMultiSendCall } from "../../src/governance/multisend.js";
 import { parseRoute } from "../../src/governance/route.js";
 import { MULTI_SEND_CALL_ONLY_CODE_HASHES, SAFE_SINGLETON_CODE_HASHES } from "../../src/governance/safe-contracts.js";

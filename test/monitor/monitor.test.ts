@@ -14,7 +14,7 @@ import { network } from "hardhat";
 import { createPublicClient, http, keccak256, type Address, type PublicClient } from "viem";
 
 import { MULTICALL3_ADDRESS } from "../../src/abi/multicall3.js";
-import type { ChainClient } from "../../src/chain/errors.js";
+import type { ChainClient } from "../../src/chain/clients.js";
 import { buildAppCompose } from "../../src/compose/index.js";
 import { parseMonitorConfig } from "../../src/monitor/config.js";
 import { toJsonLine } from "../../src/monitor/format.js";

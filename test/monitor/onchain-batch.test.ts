@@ -12,7 +12,7 @@ import { createPublicClient, getAddress, http, type Address, type Hex } from "vi
 import { MULTICALL3_ADDRESS } from "../../src/abi/multicall3.js";
 import { OnchainBatch, OnchainBatchError } from "../../src/attestation/onchain-batch.js";
 import { checkOnchainLink, checkOnchainLinks, type OnchainLinkInput, type OnchainLinkResult } from "../../src/attestation/onchain.js";
-import type { ChainClient } from "../../src/chain/errors.js";
+import type { ChainClient } from "../../src/chain/clients.js";
 import { deployAppProxy, deployKmsProxy } from "../support/contracts.js";
 import { MULTICALL3_RUNTIME_CODE } from "../support/multicall3.js";
 import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";

@@ -1,5 +1,5 @@
 // Copied from the Safe v1.4.1 artifacts of @safe-global/safe-contracts (Safe.sol, SafeProxyFactory.sol,
-// MultiSendCallOnly.sol). test/governance/abi.test.ts deep-compares them with the artifacts.
+// MultiSendCallOnly.sol). test/governance/library.test.ts ("sources of truth") deep-compares them with the artifacts.
 
 /** ABI of the Safe v1.4.1 singleton (what a Safe proxy answers). */
 export const safeAbi = [

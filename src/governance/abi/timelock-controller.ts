@@ -1,6 +1,6 @@
 // Copied from the compiled OpenZeppelin 5 TimelockController artifact
-// (artifacts/@openzeppelin/contracts/governance/TimelockController.sol). test/governance/abi.test.ts
-// deep-compares it with the artifact.
+// (artifacts/@openzeppelin/contracts/governance/TimelockController.sol). test/governance/library.test.ts
+// ("sources of truth") deep-compares it with the artifact.
 
 /** ABI of OpenZeppelin's TimelockController (v5). */
 export const timelockControllerAbi = [

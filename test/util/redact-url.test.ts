@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { redactRpcUrl, redactUrlsInText } from "../../src/chain/rpc-url.js";
+import { redactRpcUrl, redactUrlsInText } from "../../src/util/redact-url.js";
 
 describe("redactRpcUrl", () => {
   const cases: Array<[string, string]> = [
