@@ -172,8 +172,8 @@ if (json) {
   console.log(row(["history rebuild (adaptive)", String(a.requests), String(a.getLogs), String(a.refused), a.ms.toFixed(1), String(a.events)]));
   console.log(row(["  same, without the cross-check", String(s.requests), String(s.getLogs), String(s.refused), s.ms.toFixed(1), String(s.events)]));
   console.log(row(["naive fixed 2,000-block scan", String(n.requests), String(n.getLogs), String(n.refused), n.ms.toFixed(1), String(n.events)]));
-  console.log(row(["ratio (history / naive)", results.ratios.requests.toFixed(2) + "x", results.ratios.getLogs.toFixed(2) + "x", "", results.ratios.wallTime.toFixed(2) + "x", ""]));
-  console.log(row(["ratio (no cross-check / naive)", (s.requests / n.requests).toFixed(2) + "x", (s.getLogs / n.getLogs).toFixed(2) + "x", "", results.ratios.wallTimeWithoutCrossCheck.toFixed(2) + "x", ""]));
+  console.log(row(["ratio (history / naive)", `${results.ratios.requests.toFixed(2)}x`, `${results.ratios.getLogs.toFixed(2)}x`, "", `${results.ratios.wallTime.toFixed(2)}x`, ""]));
+  console.log(row(["ratio (no cross-check / naive)", `${(s.requests / n.requests).toFixed(2)}x`, `${(s.getLogs / n.getLogs).toFixed(2)}x`, "", `${results.ratios.wallTimeWithoutCrossCheck.toFixed(2)}x`, ""]));
   console.log(`\nhistory rebuild requests by method: ${Object.entries(a.byMethod).map(([m, c]) => `${m} ${c}`).join(", ")}`);
   console.log(`wall time per run (ms): history ${a.msRuns.join(", ")}; without cross-check ${s.msRuns.join(", ")}; naive ${n.msRuns.join(", ")}`);
   console.log(

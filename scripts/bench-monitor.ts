@@ -144,7 +144,7 @@ const median = (values: number[]) => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-const worstEthCalls = Math.max(...batched.map((r) => r.requests["eth_call"] ?? 0));
+const worstEthCalls = Math.max(...batched.map((r) => r.requests.eth_call ?? 0));
 const allPassed = [...batched, unbatched].every((r) => r.states.pass === TARGETS);
 const met = worstEthCalls === 1;
 
@@ -178,7 +178,7 @@ if (JSON_OUTPUT) {
   console.log(`monitor: one round over ${TARGETS} CVMs (${APPS} apps, KMS checks on, every check run), concurrency ${CONCURRENCY}, 1 chain with Multicall3`);
   console.log(line(["", "batched (per chain)", "unbatched (per target)"]));
   for (const row of rows) console.log(line(row));
-  console.log(`eth_call per batched round: ${batched.map((r) => r.requests["eth_call"] ?? 0).join(", ")} (round 1 is the warm-up)`);
+  console.log(`eth_call per batched round: ${batched.map((r) => r.requests.eth_call ?? 0).join(", ")} (round 1 is the warm-up)`);
   console.log(`target: one eth_call (aggregate3) per chain per round — ${met ? "MET" : "MISSED"}`);
   if (!allPassed) console.log("ERROR: not every target passed; the counts are not meaningful");
 }

@@ -31,7 +31,7 @@ async function runTask(name: string, args: Record<string, unknown>): Promise<Rec
   const log = console.log;
   let output = "";
   console.log = (...parts: unknown[]) => {
-    output += parts.join(" ") + "\n";
+    output += `${parts.join(" ")}\n`;
   };
   try {
     await hre.tasks.getTask(name).run({ ...args, json: true });

@@ -157,16 +157,16 @@ function parseEntry(item: unknown, index: number): EventLogEntry {
     }
   }
 
-  const imr = record["imr"];
+  const imr = record.imr;
   if (imr !== 0 && imr !== 1 && imr !== 2 && imr !== 3) {
     throw invalid(index, "imr", `must be an integer 0..3 (RTMR index), got ${describe(imr)}`);
   }
-  const eventType = record["event_type"];
+  const eventType = record.event_type;
   if (typeof eventType !== "number" || !Number.isInteger(eventType) || eventType < 0 || eventType > 0xffffffff) {
     throw invalid(index, "event_type", `must be an unsigned 32-bit integer, got ${describe(eventType)}`);
   }
 
-  const event = record["event"];
+  const event = record.event;
   if (typeof event !== "string") throw invalid(index, "event", `must be a string, got ${describe(event)}`);
   if (event.length > MAX_EVENT_NAME_CHARS) {
     throw new EventLogError(
@@ -180,11 +180,11 @@ function parseEntry(item: unknown, index: number): EventLogEntry {
   if (LONE_SURROGATE.test(event)) throw invalid(index, "event", "contains a lone UTF-16 surrogate (not valid Unicode)");
   const label = event === "" ? `event #${index}` : `event #${index} (${JSON.stringify(event)})`;
 
-  const payload = hexField(record["event_payload"], index, label, "event_payload", MAX_EVENT_PAYLOAD_BYTES);
+  const payload = hexField(record.event_payload, index, label, "event_payload", MAX_EVENT_PAYLOAD_BYTES);
 
   let digest: Uint8Array | null = null;
   if (Object.hasOwn(record, "digest")) {
-    const bytes = hexField(record["digest"], index, label, "digest", DIGEST_BYTES);
+    const bytes = hexField(record.digest, index, label, "digest", DIGEST_BYTES);
     if (bytes.length !== 0 && bytes.length !== DIGEST_BYTES) {
       throw invalid(index, "digest", `must be empty or ${DIGEST_BYTES} bytes (SHA-384), got ${bytes.length} bytes`, label);
     }
@@ -193,15 +193,15 @@ function parseEntry(item: unknown, index: number): EventLogEntry {
 
   let version: 1 | 2 = 1;
   if (Object.hasOwn(record, "version")) {
-    const value = record["version"];
+    const value = record.version;
     if (value !== 1 && value !== 2) throw invalid(index, "version", `must be 1 or 2, got ${describe(value)}`, label);
     version = value;
   }
 
   // Bounded like a payload: the v2 pre-image is hex of the payload plus a short wrapper.
   const preimageBound = 2 * MAX_EVENT_PAYLOAD_BYTES + 2 * MAX_EVENT_NAME_CHARS * 6 + 64;
-  const preimage = Object.hasOwn(record, "preimage") ? hexField(record["preimage"], index, label, "preimage", preimageBound) : null;
-  const hashInput = Object.hasOwn(record, "hash_input") ? hexField(record["hash_input"], index, label, "hash_input", preimageBound) : null;
+  const preimage = Object.hasOwn(record, "preimage") ? hexField(record.preimage, index, label, "preimage", preimageBound) : null;
+  const hashInput = Object.hasOwn(record, "hash_input") ? hexField(record.hash_input, index, label, "hash_input", preimageBound) : null;
 
   return { index, imr, eventType, digest, event, payload, version, preimage, hashInput };
 }

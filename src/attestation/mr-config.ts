@@ -166,7 +166,7 @@ export function mrConfigDocumentFromVmConfig(vmConfig: unknown): string | undefi
     }
   }
   if (typeof object !== "object" || object === null || Array.isArray(object)) return undefined;
-  const document = (object as Record<string, unknown>)["mr_config"];
+  const document = (object as Record<string, unknown>).mr_config;
   return typeof document === "string" ? document : undefined;
 }
 
@@ -204,10 +204,10 @@ function checkV3Document(document: string, facts: MrConfigFacts & { composeHash:
   if (unknown.length > 0) return `the document has unknown fields ${unknown.map((k) => JSON.stringify(k)).join(", ")} (dstack rejects them)`;
   const present = (key: string) => doc[key] !== undefined && doc[key] !== null;
 
-  const version = present("version") ? doc["version"] : 3;
+  const version = present("version") ? doc.version : 3;
   if (version !== 3) return `the document's version is ${JSON.stringify(version)}, not 3`;
 
-  const composeHash = hexBytes(doc["compose_hash"]);
+  const composeHash = hexBytes(doc.compose_hash);
   if (composeHash === null) return "the document's compose_hash is missing or not hex";
   if (!bytesEqual(composeHash, facts.composeHash)) {
     return `the document's compose_hash ${toBareHex(composeHash)} is not the compose-hash event ${toBareHex(facts.composeHash)}`;
@@ -215,8 +215,8 @@ function checkV3Document(document: string, facts: MrConfigFacts & { composeHash:
 
   const provider = keyProviderOf(facts.keyProvider ?? null);
   if (typeof provider === "string") return `the document binds a key provider and ${provider}`;
-  if (doc["key_provider"] !== KEY_PROVIDER_DOCUMENT_NAMES[provider.name]) {
-    return `the document's key_provider ${JSON.stringify(doc["key_provider"])} is not the key-provider event's ${JSON.stringify(provider.name)}`;
+  if (doc.key_provider !== KEY_PROVIDER_DOCUMENT_NAMES[provider.name]) {
+    return `the document's key_provider ${JSON.stringify(doc.key_provider)} is not the key-provider event's ${JSON.stringify(provider.name)}`;
   }
 
   const optional: [string, Uint8Array | null | undefined, string][] = [
@@ -234,7 +234,7 @@ function checkV3Document(document: string, facts: MrConfigFacts & { composeHash:
   }
 
   if (present("init_script_hashes")) {
-    const list = doc["init_script_hashes"];
+    const list = doc.init_script_hashes;
     if (!Array.isArray(list) || list.length > MAX_INIT_SCRIPT_HASHES) return "the document's init_script_hashes is not a list of hashes";
     const pinned = list.map(hexBytes);
     if (pinned.some((hash) => hash === null || hash.length !== 32)) return "the document's init_script_hashes has an entry that is not a 32-byte hex hash";

@@ -264,11 +264,11 @@ function isBundle(value: unknown): value is AttestationBundle {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
   return (
-    BUNDLE_SHAPES.has(v["shape"]) &&
+    BUNDLE_SHAPES.has(v.shape) &&
     "eventLog" in v &&
     "quote" in v &&
-    (v["appCompose"] === undefined || typeof v["appCompose"] === "string") &&
-    (v["reportData"] === undefined || typeof v["reportData"] === "string")
+    (v.appCompose === undefined || typeof v.appCompose === "string") &&
+    (v.reportData === undefined || typeof v.reportData === "string")
   );
 }
 

@@ -19,9 +19,9 @@ type AppComposeObject = { readonly [key: string]: JsonValue | undefined };
  */
 export function preprocessForPhalaCloud(appCompose: AppComposeObject): AppComposeObject {
   const copy: Record<string, JsonValue | undefined> = { ...appCompose };
-  if (copy["runner"] === "bash" && "docker_compose_file" in copy) delete copy["docker_compose_file"];
-  else if (copy["runner"] === "docker-compose" && "bash_script" in copy) delete copy["bash_script"];
-  if ("pre_launch_script" in copy && !copy["pre_launch_script"]) delete copy["pre_launch_script"];
+  if (copy.runner === "bash" && "docker_compose_file" in copy) delete copy.docker_compose_file;
+  else if (copy.runner === "docker-compose" && "bash_script" in copy) delete copy.bash_script;
+  if ("pre_launch_script" in copy && !copy.pre_launch_script) delete copy.pre_launch_script;
   return copy;
 }
 
@@ -75,9 +75,9 @@ export function parseAppComposeJson(input: string | Uint8Array, source = "app-co
 /** The docker compose YAML embedded as `docker_compose_file` in an app-compose. */
 export function extractDockerComposeFile(input: string | Uint8Array, source = "app-compose.json"): string {
   const appCompose = parseAppComposeJson(input, source);
-  const compose = appCompose["docker_compose_file"];
+  const compose = appCompose.docker_compose_file;
   if (compose === undefined) {
-    const runner = appCompose["runner"];
+    const runner = appCompose.runner;
     throw new AppComposeJsonError(`${source}: has no docker_compose_file`, {
       details: typeof runner === "string" ? `runner is ${JSON.stringify(runner)}` : undefined,
     });

@@ -34,7 +34,7 @@ export function parseDockerCompose(text: string, source = "docker compose file")
   if (!isPlainMapping(root)) {
     throw new ComposeYamlError("COMPOSE_NO_SERVICES", `${source}: top level is not a mapping, so there are no services`);
   }
-  const services = root["services"];
+  const services = root.services;
   if (!isPlainMapping(services)) {
     const got = services === undefined ? "missing" : services === null ? "empty" : "not a mapping";
     throw new ComposeYamlError("COMPOSE_NO_SERVICES", `${source}: \`services\` is ${got}`);

@@ -79,12 +79,12 @@ function mutable(reason: string): ImageClassification {
 /** Classifies one service, taking `build:` and missing images into account. */
 export function classifyService(service: ComposeService): ServiceImagePinning {
   const { name, definition } = service;
-  const rawImage = definition["image"];
-  const hasBuild = definition["build"] !== undefined && definition["build"] !== null;
+  const rawImage = definition.image;
+  const hasBuild = definition.build !== undefined && definition.build !== null;
 
   if (rawImage === undefined || rawImage === null) {
     if (hasBuild) return { service: name, image: null, ...mutable("built from source at deploy time (build:), no image to pin") };
-    if (definition["extends"] !== undefined) {
+    if (definition.extends !== undefined) {
       return { service: name, image: null, ...mutable("no image of its own (extends: is not resolved); set a pinned image on the service") };
     }
     return { service: name, image: null, ...mutable("no image and no build") };

@@ -52,9 +52,9 @@ export function checkAppComposePolicy(appCompose: string | Uint8Array, source = 
   const object = parseAppComposeJson(appCompose, source);
   const images = analyzeAppComposeImages(appCompose, source);
   const pinned = allImagesPinned(images);
-  const keyProvider = object["key_provider"];
-  const kmsEnabled = typeof keyProvider === "string" ? keyProvider === "kms" : object["kms_enabled"] === true;
-  const allowed = new Set(Array.isArray(object["allowed_envs"]) ? object["allowed_envs"].filter((name): name is string => typeof name === "string") : []);
+  const keyProvider = object.key_provider;
+  const kmsEnabled = typeof keyProvider === "string" ? keyProvider === "kms" : object.kms_enabled === true;
+  const allowed = new Set(Array.isArray(object.allowed_envs) ? object.allowed_envs.filter((name): name is string => typeof name === "string") : []);
   const compose = extractDockerComposeFile(appCompose, source);
   const undeclaredEnvs = interpolatedEnvVars(compose, `docker_compose_file of ${source}`).filter((name) => !allowed.has(name));
 

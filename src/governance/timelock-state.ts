@@ -177,7 +177,7 @@ export async function readTimelockHistory(
   const operations: ScannedOperation[] = [];
   for (const [id, entry] of scheduled) {
     const calls = [...entry.calls.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, call]) => call);
-    const salt = salts.get(id) ?? ("0x" + "0".repeat(64)) as Hex;
+    const salt = salts.get(id) ?? (`0x${"0".repeat(64)}`) as Hex;
     const base = { timelock: address, calls, predecessor: entry.predecessor, salt, delay: entry.delay };
     // One call may have been scheduled with schedule() or scheduleBatch(); the id tells which.
     const single = calls.length === 1 && operationId({ ...base, batch: false }) === id;

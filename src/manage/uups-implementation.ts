@@ -1,4 +1,4 @@
-import { type Address, type Hex, type PublicClient } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 
 import { dstackAppAbi } from "../abi/dstack-app.js";
 import { ERC1967_IMPLEMENTATION_SLOT } from "../chain/app-state.js";

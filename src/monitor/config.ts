@@ -5,7 +5,6 @@ import { getAddress, type Address } from "viem";
 import { LineCounter, parseDocument, type Document } from "yaml";
 
 import type { EndpointStyle } from "../attestation/live.js";
-import type { QuoteSignatureMode } from "../attestation/verify.js";
 import { redactRpcUrl } from "../util/redact-url.js";
 import { addressProblem } from "../util/address.js";
 import { parseDurationMs } from "../util/duration.js";
@@ -163,38 +162,38 @@ export function parseMonitorConfig(text: string, file: string, options: ParseMon
   };
   unknownKeys(root, TOP_KEYS, []);
 
-  const intervalMs = duration(root["interval"], ["interval"], MONITOR_DEFAULTS.intervalMs, 1_000, problem);
-  const concurrency = integer(root["concurrency"], ["concurrency"], MONITOR_DEFAULTS.concurrency, 1, 256, problem);
-  const retries = integer(root["retries"], ["retries"], MONITOR_DEFAULTS.retries, 0, 10, problem);
-  const retryDelayMs = duration(root["retryDelay"], ["retryDelay"], MONITOR_DEFAULTS.retryDelayMs, 0, problem);
-  const timeoutMs = duration(root["timeout"], ["timeout"], MONITOR_DEFAULTS.timeoutMs, 1, problem);
+  const intervalMs = duration(root.interval, ["interval"], MONITOR_DEFAULTS.intervalMs, 1_000, problem);
+  const concurrency = integer(root.concurrency, ["concurrency"], MONITOR_DEFAULTS.concurrency, 1, 256, problem);
+  const retries = integer(root.retries, ["retries"], MONITOR_DEFAULTS.retries, 0, 10, problem);
+  const retryDelayMs = duration(root.retryDelay, ["retryDelay"], MONITOR_DEFAULTS.retryDelayMs, 0, problem);
+  const timeoutMs = duration(root.timeout, ["timeout"], MONITOR_DEFAULTS.timeoutMs, 1, problem);
 
   let webhook: WebhookConfig | undefined;
-  const rawWebhook = root["webhook"];
+  const rawWebhook = root.webhook;
   if (rawWebhook !== undefined && rawWebhook !== null) {
     const given = typeof rawWebhook === "string" ? { url: rawWebhook } : rawWebhook;
     if (!isObject(given)) problem(["webhook"], `expected a URL or { url, attempts, timeout }, got ${show(rawWebhook)}`);
     else {
       if (typeof rawWebhook !== "string") unknownKeys(given, WEBHOOK_KEYS, ["webhook"]);
       const where: Path = typeof rawWebhook === "string" ? ["webhook"] : ["webhook", "url"];
-      const url = httpUrl(given["url"], where, problem);
-      const attempts = integer(given["attempts"], ["webhook", "attempts"], MONITOR_DEFAULTS.webhookAttempts, 1, 10, problem);
-      const webhookTimeout = duration(given["timeout"], ["webhook", "timeout"], MONITOR_DEFAULTS.webhookTimeoutMs, 1, problem);
+      const url = httpUrl(given.url, where, problem);
+      const attempts = integer(given.attempts, ["webhook", "attempts"], MONITOR_DEFAULTS.webhookAttempts, 1, 10, problem);
+      const webhookTimeout = duration(given.timeout, ["webhook", "timeout"], MONITOR_DEFAULTS.webhookTimeoutMs, 1, problem);
       if (url !== undefined) webhook = { url, attempts, timeoutMs: webhookTimeout };
     }
   }
 
   let defaults: Record<string, unknown> = {};
-  if (root["defaults"] !== undefined && root["defaults"] !== null) {
-    if (!isObject(root["defaults"])) problem(["defaults"], `expected a mapping of target fields, got ${show(root["defaults"])}`);
+  if (root.defaults !== undefined && root.defaults !== null) {
+    if (!isObject(root.defaults)) problem(["defaults"], `expected a mapping of target fields, got ${show(root.defaults)}`);
     else {
-      defaults = root["defaults"];
+      defaults = root.defaults;
       unknownKeys(defaults, DEFAULT_KEYS, ["defaults"]);
     }
   }
 
   const targets: MonitorTargetConfig[] = [];
-  const rawTargets = root["targets"];
+  const rawTargets = root.targets;
   if (!Array.isArray(rawTargets) || rawTargets.length === 0) {
     problem(["targets"], rawTargets === undefined ? "missing: list the CVMs to verify" : `expected a non-empty list of targets, got ${show(rawTargets)}`);
   } else {
@@ -239,12 +238,12 @@ function parseTarget(
     problem(where, message);
   };
 
-  const url = raw["url"] === undefined ? (fail([...base, "url"], "missing: the CVM's base URL"), undefined) : httpUrl(raw["url"], [...base, "url"], fail);
+  const url = raw.url === undefined ? (fail([...base, "url"], "missing: the CVM's base URL"), undefined) : httpUrl(raw.url, [...base, "url"], fail);
   let name: string | undefined;
-  if (raw["name"] === undefined) name = url === undefined ? undefined : new URL(url).host;
-  else if (typeof raw["name"] !== "string" || raw["name"].trim() === "" || /[\u0000-\u001f\u007f]/.test(raw["name"])) {
-    fail([...base, "name"], `expected a non-empty single-line string, got ${show(raw["name"])}`);
-  } else name = raw["name"].trim();
+  if (raw.name === undefined) name = url === undefined ? undefined : new URL(url).host;
+  else if (typeof raw.name !== "string" || raw.name.trim() === "" || /[\u0000-\u001f\u007f]/.test(raw.name)) {
+    fail([...base, "name"], `expected a non-empty single-line string, got ${show(raw.name)}`);
+  } else name = raw.name.trim();
 
   const [styleValue, styleAt] = pick("endpointStyle");
   let endpointStyle: EndpointStyle = "phala";
@@ -267,9 +266,9 @@ function parseTarget(
   const kms = address("kms");
 
   // The chain: a target's own network/rpcUrl replaces the defaults' choice entirely.
-  const own = raw["network"] !== undefined || raw["rpcUrl"] !== undefined;
-  const [networkValue, networkAt] = own ? [raw["network"], [...base, "network"]] : [pick("network")[0], ["defaults", "network"]];
-  const [rpcValue, rpcAt] = own ? [raw["rpcUrl"], [...base, "rpcUrl"]] : [pick("rpcUrl")[0], ["defaults", "rpcUrl"]];
+  const own = raw.network !== undefined || raw.rpcUrl !== undefined;
+  const [networkValue, networkAt] = own ? [raw.network, [...base, "network"]] : [pick("network")[0], ["defaults", "network"]];
+  const [rpcValue, rpcAt] = own ? [raw.rpcUrl, [...base, "rpcUrl"]] : [pick("rpcUrl")[0], ["defaults", "rpcUrl"]];
   let chain: ChainRef = { kind: "default" };
   if (networkValue !== undefined && rpcValue !== undefined) {
     fail(rpcAt as Path, "give either network or rpcUrl, not both");
@@ -319,11 +318,11 @@ function parseTarget(
 function parseSignature([value, where]: [unknown, Path], fail: Problem): ConfiguredQuoteSignature | undefined {
   if (value === undefined) return { mode: "local" };
   const given = typeof value === "string" ? { mode: value } : value;
-  if (!isObject(given) || typeof given["mode"] !== "string" || SIGNATURE_KEYS[given["mode"]] === undefined) {
-    fail(typeof value === "string" || !isObject(value) ? where : [...where, "mode"], `expected local, phala-api or skip (or { mode, … }), got ${show(isObject(value) ? value["mode"] : value)}`);
+  if (!isObject(given) || typeof given.mode !== "string" || SIGNATURE_KEYS[given.mode] === undefined) {
+    fail(typeof value === "string" || !isObject(value) ? where : [...where, "mode"], `expected local, phala-api or skip (or { mode, … }), got ${show(isObject(value) ? value.mode : value)}`);
     return undefined;
   }
-  const mode = given["mode"];
+  const mode = given.mode;
   let ok = true;
   for (const key of Object.keys(given)) {
     if (!SIGNATURE_KEYS[mode]!.includes(key)) {
@@ -334,25 +333,25 @@ function parseSignature([value, where]: [unknown, Path], fail: Problem): Configu
   const sub = (key: string): Path => [...where, key];
   if (mode === "skip") return ok ? { mode: "skip" } : undefined;
   if (mode === "phala-api") {
-    if (given["url"] === undefined) return ok ? { mode: "phala-api" } : undefined;
-    const url = httpUrl(given["url"], sub("url"), fail);
+    if (given.url === undefined) return ok ? { mode: "phala-api" } : undefined;
+    const url = httpUrl(given.url, sub("url"), fail);
     return ok && url !== undefined ? { mode: "phala-api", url } : undefined;
   }
   const local: ConfiguredQuoteSignature & { mode: "local" } = { mode: "local" };
-  if (given["pccsUrl"] !== undefined) {
-    const url = httpUrl(given["pccsUrl"], sub("pccsUrl"), fail);
+  if (given.pccsUrl !== undefined) {
+    const url = httpUrl(given.pccsUrl, sub("pccsUrl"), fail);
     if (url === undefined) ok = false;
     else local.pccsUrl = url;
   }
-  if (given["provider"] !== undefined) {
-    if (given["provider"] === "phala" || given["provider"] === "intel") local.provider = given["provider"];
+  if (given.provider !== undefined) {
+    if (given.provider === "phala" || given.provider === "intel") local.provider = given.provider;
     else {
-      fail(sub("provider"), `expected phala or intel, got ${show(given["provider"])}`);
+      fail(sub("provider"), `expected phala or intel, got ${show(given.provider)}`);
       ok = false;
     }
   }
-  if (given["acceptTcbStatuses"] !== undefined) {
-    const list = given["acceptTcbStatuses"];
+  if (given.acceptTcbStatuses !== undefined) {
+    const list = given.acceptTcbStatuses;
     if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string" && /^[A-Za-z]+$/.test(s))) {
       fail(sub("acceptTcbStatuses"), `expected a list of TCB statuses such as [UpToDate, SWHardeningNeeded], got ${show(list)}`);
       ok = false;

@@ -73,7 +73,7 @@ export function redactUrlsInText(text: string): string {
 function redactUnparsed(text: string): string {
   return text
     .replace(/^([^@\s]*?\/\/)?[^/@\s]*@/, "$1")
-    .replace(/[A-Za-z0-9_\-]{20,}/g, (token) => (/\d/.test(token) ? REDACTED : token));
+    .replace(/[A-Za-z0-9_-]{20,}/g, (token) => (/\d/.test(token) ? REDACTED : token));
 }
 
 function safeDecode(segment: string): string {

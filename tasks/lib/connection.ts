@@ -139,7 +139,7 @@ async function checkConfigurationVariables(hre: HardhatRuntimeEnvironment, netwo
     if (isKey && !/^(0x)?[0-9a-fA-F]{64}$/.test(value.trim())) {
       const digits = value.trim().replace(/^0x/, "");
       const shape = /^[0-9a-fA-F]*$/.test(digits) ? `${digits.length / 2} bytes` : "not hex";
-      throw new InvalidInputError(`${name ?? "a private key of network " + network} is not a private key: expected 32 bytes (64 hex digits, 0x optional), got ${shape}`, {
+      throw new InvalidInputError(`${name ?? `a private key of network ${network}`} is not a private key: expected 32 bytes (64 hex digits, 0x optional), got ${shape}`, {
         details: "the value is not printed; check the variable in your environment or keystore",
       });
     }

@@ -25,7 +25,7 @@ const APP_COMPOSE = JSON.stringify({
   manifest_version: 2,
   name: "demo",
   runner: "docker-compose",
-  docker_compose_file: "services:\n  app:\n    image: nginx@sha256:" + "ab".repeat(32) + "\n",
+  docker_compose_file: `services:\n  app:\n    image: nginx@sha256:${"ab".repeat(32)}\n`,
   kms_enabled: true,
 });
 

@@ -246,7 +246,7 @@ function mrConfigIdV3(document: string): Uint8Array {
 
 describe("MRCONFIGID v2: a real near/mpc capture (2025-11-05)", function () {
   // Read from the capture: its quote's MRCONFIGID and the RTMR3 events it replays.
-  const MRCONFIGID = "02b39b4a3e30408e01900a3c6f4ebb49ff7ca8218872a90d64541d06aff47df553" + "00".repeat(15);
+  const MRCONFIGID = `02b39b4a3e30408e01900a3c6f4ebb49ff7ca8218872a90d64541d06aff47df553${"00".repeat(15)}`;
   const composeHash = Buffer.from("258bbd49ae0fd84652c84c4c834055b1d8bcdc443cd8e172578f320b46304505", "hex");
   const appId = Buffer.from("258bbd49ae0fd84652c84c4c834055b1d8bcdc44", "hex");
   const keyProviderText = '{"name":"local-sgx","id":"1b7a49378403249b6986a907844cab0921eca32dd47e657f3c10311ccaeccf8b"}';

@@ -143,7 +143,7 @@ describe("attestation fixtures: dstack/tdx-lite-getquote.json", function () {
   it("os-image-hash event (07a2388c…051d) differs from vm_config.os_image_hash (e6f5cfec…09db)", function () {
     const runtime = extractRuntimeEvents(parseEventLog(fixture.eventLog));
     const fromEvent = hex(runtime.osImageHash!);
-    const fromConfig = fixture.vmConfig["os_image_hash"] as string;
+    const fromConfig = fixture.vmConfig.os_image_hash as string;
     expect(fromEvent.startsWith("07a2388c") && fromEvent.endsWith("051d"), fromEvent).to.equal(true);
     expect(fromConfig.startsWith("e6f5cfec") && fromConfig.endsWith("09db"), fromConfig).to.equal(true);
     expect(fromEvent).to.not.equal(fromConfig);

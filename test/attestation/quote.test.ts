@@ -128,7 +128,7 @@ describe("attestation/quote: real fixtures", function () {
     const quote = parseTdxQuote(fixture.quote);
     expect(hex(quote.report.reportData)).to.equal(fixture.reportData);
     // README: report_data starts 1234 then zeros
-    expect(hex(quote.report.reportData)).to.equal("1234" + "00".repeat(62));
+    expect(hex(quote.report.reportData)).to.equal(`1234${"00".repeat(62)}`);
     const lite = loadGetQuote("tdx-lite-getquote.json");
     expect(hex(parseTdxQuote(lite.quote).report.reportData)).to.equal(lite.reportData);
   });

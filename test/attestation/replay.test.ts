@@ -40,7 +40,7 @@ describe("attestation/replay: runtime event digests", function () {
     const payload = Buffer.from("deadbeef", "hex");
     const expected = sha384(TYPE_LE, ":", "app-id", ":", payload);
     expect(hex(runtimeEventDigest("app-id", payload, 1))).to.equal(hex(expected));
-    expect(hex(runtimeEventHashInput("app-id", payload, 1))).to.equal("01000008" + hex(Buffer.from(":app-id:")) + "deadbeef");
+    expect(hex(runtimeEventHashInput("app-id", payload, 1))).to.equal(`01000008${hex(Buffer.from(":app-id:"))}deadbeef`);
     // Names are hashed as UTF-8.
     expect(hex(runtimeEventDigest("é", new Uint8Array(0), 1))).to.equal(hex(sha384(TYPE_LE, ":", Buffer.from([0xc3, 0xa9]), ":")));
   });

@@ -54,7 +54,7 @@ describe("attestation/runtime-events", function () {
     expect(result.keyProvider!.text).to.equal('{"name":"kms","id":"01"}');
     expect(result.keyProvider!.json).to.deep.equal({ name: "kms", id: "01" });
     expect(result.indexes).to.deep.equal({ "app-id": 2, "compose-hash": 3, "instance-id": 4, "os-image-hash": 6, "key-provider": 7 });
-    expect(result.runtimeEvents.map((e) => e.event)).to.deep.equal(fullLog().slice(1).map((e) => e["event"]));
+    expect(result.runtimeEvents.map((e) => e.event)).to.deep.equal(fullLog().slice(1).map((e) => e.event));
   });
 
   it("only needs compose-hash; the others are optional", function () {
@@ -72,7 +72,7 @@ describe("attestation/runtime-events", function () {
   for (const name of ["app-id", "compose-hash", "instance-id", "os-image-hash", "key-provider"]) {
     it(`fails on a duplicate ${name} event, naming it`, function () {
       const items = fullLog();
-      const at = items.findIndex((e) => e["event"] === name);
+      const at = items.findIndex((e) => e.event === name);
       // Both before system-ready: the boundary is not what rejects it.
       items.splice(at + 1, 0, { ...items[at]! });
       expectRuntimeError(log(...items), "duplicate", name, `"${name}" appears more than once in RTMR3 (events #${at} and #${at + 1})`);
@@ -80,7 +80,7 @@ describe("attestation/runtime-events", function () {
 
     it(`fails on a ${name} event after system-ready, even as the only one (the app emits events then)`, function () {
       const items = fullLog();
-      const at = items.findIndex((e) => e["event"] === name);
+      const at = items.findIndex((e) => e.event === name);
       const [moved] = items.splice(at, 1);
       items.push(moved!);
       expectRuntimeError(log(...items), "after-system-ready", name, `runtime event "${name}" (event #8) comes after "system-ready" (event #7)`);
@@ -110,7 +110,7 @@ describe("attestation/runtime-events", function () {
     expect(result.initScriptHashes.map((h) => Buffer.from(h).toString("hex"))).to.deep.equal(["a1".repeat(32), "a2".repeat(32)]);
     expect(Buffer.from(result.gpuPolicyHash!).toString("hex")).to.equal("9b".repeat(32));
     expectRuntimeError(log(...items, runtime("init-script-hash", "a3".repeat(32))), "after-system-ready", "init-script-hash", "comes after");
-    expectRuntimeError(log(...items.map((e) => (e["event"] === "init-script-hash" ? { ...e, event_payload: "a1" } : e))), "bad-length", "init-script-hash", "1 bytes, expected 32");
+    expectRuntimeError(log(...items.map((e) => (e.event === "init-script-hash" ? { ...e, event_payload: "a1" } : e))), "bad-length", "init-script-hash", "1 bytes, expected 32");
   });
 
   it("ignores look-alike events outside RTMR3 or with another event type", function () {
@@ -135,15 +135,15 @@ describe("attestation/runtime-events", function () {
   ];
   for (const [name, payload, message] of lengths) {
     it(`fails on a ${name} payload of the wrong length (${message})`, function () {
-      const items = fullLog().map((e) => (e["event"] === name ? { ...e, event_payload: payload } : e));
+      const items = fullLog().map((e) => (e.event === name ? { ...e, event_payload: payload } : e));
       expectRuntimeError(log(...items), "bad-length", name, message);
     });
   }
 
   it("fails on a key-provider payload that is not UTF-8 JSON", function () {
-    const notUtf8 = fullLog().map((e) => (e["event"] === "key-provider" ? { ...e, event_payload: "ff" } : e));
+    const notUtf8 = fullLog().map((e) => (e.event === "key-provider" ? { ...e, event_payload: "ff" } : e));
     expectRuntimeError(log(...notUtf8), "bad-payload", "key-provider", "not UTF-8");
-    const notJson = fullLog().map((e) => (e["event"] === "key-provider" ? { ...e, event_payload: Buffer.from("kms").toString("hex") } : e));
+    const notJson = fullLog().map((e) => (e.event === "key-provider" ? { ...e, event_payload: Buffer.from("kms").toString("hex") } : e));
     expectRuntimeError(log(...notJson), "bad-payload", "key-provider", "not JSON");
   });
 });

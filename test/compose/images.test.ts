@@ -144,7 +144,7 @@ describe("image pinning analysis", () => {
     it("finds duplicate keys at any depth and in flow mappings, with their position", () => {
       const cases: Array<[string, string, string]> = [
         ["services:\n  a:\n    image: x\n  b:\n    image: y\n  a:\n    image: z\n", "line 6, column 3", '"a"'],
-        ["services:\n  a:\n    image: x@sha256:" + "a".repeat(64) + "\n    image: evil\n", "line 4, column 5", '"image"'],
+        [`services:\n  a:\n    image: x@sha256:${"a".repeat(64)}\n    image: evil\n`, "line 4, column 5", '"image"'],
         ["services: { a: { image: x }, a: { image: y } }\n", "line 1, column 30", '"a"'],
         ["services:\n  a:\n    image: x\n    1: one\n    1: two\n", "line 5, column 5", '"1"'],
       ];

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import {
-  BaseError,
+  type BaseError,
   encodeAbiParameters,
   encodeDeployData,
   encodeErrorResult,

@@ -94,9 +94,9 @@ describe("checkOnchainLinks: many links in one read, each interpreted as checkOn
       // Distinct reads, input by input: 3 (allowed, registered, OS) + 1 (only NOT_ALLOWED is
       // new) + 1 (OTHER_ALLOWED) + 0 (all repeat the first) + 3 (another app, another OS
       // image) + 1 (NOWHERE) + 0 (a repeat of the first) = 9.
-      expect(counts["eth_blockNumber"]).to.equal(1);
-      expect(counts["eth_call"], JSON.stringify(counts)).to.equal(kind === "multicall3" ? 1 : 9);
-      expect(counts["eth_getCode"], "Multicall3 detection, and once for the address without code").to.equal(2);
+      expect(counts.eth_blockNumber).to.equal(1);
+      expect(counts.eth_call, JSON.stringify(counts)).to.equal(kind === "multicall3" ? 1 : 9);
+      expect(counts.eth_getCode, "Multicall3 detection, and once for the address without code").to.equal(2);
 
       for (const [i, c] of all.entries()) {
         const single = await checkOnchainLink(chain.client, c.input);

@@ -302,7 +302,7 @@ export function flipHexByte(hexText: string, offset: number, mask = 0x01): strin
 }
 
 /** A copy of the bundle's event log, edited by `edit`, as JSON text. */
-export function editEventLog(bundle: AttestationBundleJson, edit: (events: EventLogJsonEntry[]) => EventLogJsonEntry[] | void): string {
+export function editEventLog(bundle: AttestationBundleJson, edit: (events: EventLogJsonEntry[]) => EventLogJsonEntry[] | undefined): string {
   const events = JSON.parse(bundle.event_log) as EventLogJsonEntry[];
   return JSON.stringify(edit(events) ?? events);
 }
