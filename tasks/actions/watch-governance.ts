@@ -101,7 +101,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       let next =
         saved !== undefined
           ? BigInt(saved.nextBlock)
-          : givenFrom ?? (await Promise.all(contracts.map((c) => findDeploymentBlock(publicClient, c.address)))).reduce((a, b) => (Math.min(a , b)));
+          : givenFrom ?? (await Promise.all(contracts.map((c) => findDeploymentBlock(publicClient, c.address)))).reduce((a, b) => (a < b ? a : b)); // bigints: no Math.min
 
       let stop = false;
       const onSigint = () => {

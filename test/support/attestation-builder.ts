@@ -302,7 +302,8 @@ export function flipHexByte(hexText: string, offset: number, mask = 0x01): strin
 }
 
 /** A copy of the bundle's event log, edited by `edit`, as JSON text. */
-export function editEventLog(bundle: AttestationBundleJson, edit: (events: EventLogJsonEntry[]) => EventLogJsonEntry[] | undefined): string {
+// biome-ignore lint/suspicious/noConfusingVoidType: `edit` either edits in place (returning nothing) or returns a new list
+export function editEventLog(bundle: AttestationBundleJson, edit: (events: EventLogJsonEntry[]) => EventLogJsonEntry[] | void): string {
   const events = JSON.parse(bundle.event_log) as EventLogJsonEntry[];
   return JSON.stringify(edit(events) ?? events);
 }
