@@ -1,4 +1,4 @@
-import { DstackGovernanceError } from "../util/errors.js";
+import { DstackGovernanceError, InvalidInputError } from "../util/errors.js";
 
 /**
  * The typed errors of the governance routes. Each message is one line naming the file,
@@ -79,5 +79,25 @@ export class TransactionServiceError extends DstackGovernanceError {
   override name = "TransactionServiceError";
   constructor(message: string, details?: string) {
     super("TRANSACTION_SERVICE", message, details === undefined ? {} : { details });
+  }
+}
+
+/** The timelock operation these calls, salt and predecessor make is already scheduled (or done). */
+export class OperationExistsError extends OperationStateError {
+  override name = "OperationExistsError";
+}
+
+/**
+ * The Safe contracts a command needs are not on this chain (or not where the Safe contracts
+ * file says). `remedy`: whether deploying them is enough (`deploy`) or their addresses must
+ * also be passed as a Safe contracts file (`deploy-and-pass`).
+ */
+export class SafeContractsMissingError extends InvalidInputError {
+  override name = "SafeContractsMissingError";
+  constructor(
+    message: string,
+    readonly remedy: "deploy" | "deploy-and-pass",
+  ) {
+    super(message, { field: "safeContracts" });
   }
 }

@@ -5,7 +5,7 @@ import { getAddress, keccak256, type Address, type Hex, type PublicClient } from
 import { toRpcError } from "../chain/errors.js";
 import { parseAddressText } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
-import { NotGovernanceContractError } from "./errors.js";
+import { NotGovernanceContractError, SafeContractsMissingError } from "./errors.js";
 import { readTextFile } from "./files.js";
 
 /**
@@ -124,14 +124,12 @@ export function canonicalSafeContracts(chainId: number, version = "1.4.1"): Safe
 export async function resolveSafeContracts(chainId: number, file: string | undefined): Promise<SafeContracts> {
   if (file !== undefined) {
     const fromFile = await readSafeContractsFile(file, chainId);
-    if (fromFile === undefined) throw new InvalidInputError(`--safe-contracts: ${file} has no entry for chain ${chainId}`);
+    if (fromFile === undefined) throw new InvalidInputError(`safeContracts: ${file} has no entry for chain ${chainId}`, { field: "safeContracts" });
     return fromFile;
   }
   const canonical = canonicalSafeContracts(chainId);
   if (canonical === undefined) {
-    throw new InvalidInputError(
-      `--safe-contracts: no canonical Safe v1.4.1 deployment is known on chain ${chainId}; deploy them with \`npx hardhat deploy-safe-contracts --out safe-contracts.json\` and pass --safe-contracts safe-contracts.json`,
-    );
+    throw new SafeContractsMissingError(`safeContracts: no canonical Safe v1.4.1 deployment is known on chain ${chainId}`, "deploy-and-pass");
   }
   return canonical;
 }

@@ -10,18 +10,25 @@ export class DstackGovernanceError extends Error {
   readonly code: string;
   /** Optional longer explanation. Never contains secrets. */
   readonly details: string | undefined;
+  /**
+   * The option the error is about, by its key in the calling API (`app`, `composeHash`,
+   * `allowedEnvs[1]`); a message about it starts with `<field>: `. Front ends map it to
+   * their own name for the option (the CLI: `--app`).
+   */
+  readonly field?: string;
 
-  constructor(code: string, message: string, options: { details?: string; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { details?: string; cause?: unknown; field?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details;
+    if (options.field !== undefined) this.field = options.field;
   }
 }
 
 /** Bad user input: a flag or field whose value is not of the expected form. */
 export class InvalidInputError extends DstackGovernanceError {
   override name = "InvalidInputError";
-  constructor(message: string, options: { details?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: { details?: string; cause?: unknown; field?: string } = {}) {
     super("INVALID_INPUT", message, options);
   }
 }

@@ -1,6 +1,7 @@
 import { redactUrlsInText } from "../../src/chain/rpc-url.js";
 import { DstackGovernanceError, InvalidInputError, describeError } from "../../src/util/errors.js";
 import { escapeJsonText, escapeTerminalText } from "../../src/util/terminal-text.js";
+import { cliHint } from "./hints.js";
 
 /** Exit codes shared by every task (documented in the README). */
 export const EXIT = { ok: 0, failed: 1, invalidInput: 2, chainError: 3 } as const;
@@ -31,7 +32,7 @@ export async function runCommand(json: boolean, body: () => Promise<CommandResul
     process.exitCode = result.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
     const code = error instanceof DstackGovernanceError ? error.code : errorCodeOf(error);
-    const message = redactUrlsInText(error instanceof DstackGovernanceError ? error.message : describeError(error));
+    const message = redactUrlsInText(error instanceof DstackGovernanceError ? renderErrorMessage(error) : describeError(error));
     const details = error instanceof DstackGovernanceError && error.details !== undefined ? redactUrlsInText(error.details) : undefined;
     if (json) {
       console.log(escapeJsonText(JSON.stringify({ ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }, null, indent)));
@@ -42,6 +43,41 @@ export async function runCommand(json: boolean, body: () => Promise<CommandResul
     }
     process.exitCode = exitCodeOf(error);
   }
+}
+
+/**
+ * `--flag` for an option key of the library (`composeHash` → `--compose-hash`); an index
+ * stays (`allowedEnvs[1]` → `--allowed-envs[1]`), and several keys joined by ` and ` map
+ * one by one.
+ */
+export function flagOf(field: string): string {
+  return field
+    .split(" and ")
+    .map((key) => {
+      const match = /^([A-Za-z][A-Za-z0-9]*)(.*)$/.exec(key);
+      if (match === null) return key;
+      const name = FLAG_NAMES[match[1]!] ?? match[1]!.replace(/[A-Z]/g, (upper) => `-${upper.toLowerCase()}`);
+      return `--${name}${match[2]}`;
+    })
+    .join(" and ");
+}
+
+/** Option keys of the library whose flag is not their kebab-case form. */
+const FLAG_NAMES: Readonly<Record<string, string>> = { localKeyProviderEnabled: "local-key-provider" };
+
+/**
+ * A toolkit error as the CLI says it: the option the library names by its key (`field`)
+ * becomes the flag the user typed, and the next command to run is appended where the
+ * error calls for one (see `hints.ts`).
+ */
+export function renderErrorMessage(error: DstackGovernanceError): string {
+  let message = error.message;
+  if (error.field !== undefined) {
+    const flag = flagOf(error.field);
+    message = message.startsWith(`${error.field}:`) ? `${flag}${message.slice(error.field.length)}` : `${flag}: ${message}`;
+  }
+  const hint = cliHint(error);
+  return hint === undefined ? message : `${message}${hint}`;
 }
 
 function oneLine(text: string): string {
