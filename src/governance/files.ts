@@ -40,7 +40,7 @@ export async function readTextFile(path: string, flag: string, maxBytes = MAX_GO
 /** Writes a text file named by a flag (replacing it); a failure is an input error naming the flag. */
 export async function writeTextFile(path: string, text: string, flag: string): Promise<void> {
   await writeFile(path, text).catch((error: NodeJS.ErrnoException) => {
-    throw new InvalidInputError(`${flag}: cannot write ${path} (${error.code ?? error.message})`);
+    throw new InvalidInputError(`${flag}: cannot write ${path} (${error.code ?? error.message})`, flag.startsWith("-") ? {} : { field: flag });
   });
 }
 

@@ -4,7 +4,7 @@ import { getAddress } from "viem";
 import { safeAbi } from "../../src/governance/abi/safe.js";
 import { approveHashCall, sendApproveHash, simulateApproveHash } from "../../src/governance/approve-hash.js";
 import { readProposalFile } from "../../src/governance/proposal.js";
-import { networkFlag, proposalLines, signatureLines } from "../../src/governance/report.js";
+import { proposalLines, signatureLines } from "../../src/governance/report.js";
 import { countedSigners } from "../../src/governance/safe-execute.js";
 import { parseRoute } from "../../src/governance/route.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
@@ -17,6 +17,7 @@ import { applyPlan } from "../lib/apply-plan.js";
 import { requireOption } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
+import { networkFlag } from "../lib/next-steps.js";
 
 interface Args extends SendArgs {
   proposal?: string;

@@ -3,7 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { readTextFile, writeTextFile } from "../../src/governance/files.js";
 import { parseExternalTransaction, proposalFromExternal } from "../../src/governance/import.js";
 import { serializeProposal } from "../../src/governance/proposal.js";
-import { proposalLines, signatureLines, networkFlag } from "../../src/governance/report.js";
+import { proposalLines, signatureLines } from "../../src/governance/report.js";
 import { parseServiceUrl } from "../../src/governance/route.js";
 import { countedSigners } from "../../src/governance/safe-execute.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
@@ -14,6 +14,7 @@ import { parseBytes32 } from "../../src/util/hex.js";
 import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
+import { networkFlag } from "../lib/next-steps.js";
 
 interface Args {
   file?: string;

@@ -4,7 +4,7 @@ import { getAddress } from "viem";
 import { writeTextFile } from "../../src/governance/files.js";
 import { readProposalFile, serializeProposal, type SafeProposal } from "../../src/governance/proposal.js";
 import type { OwnerSignature } from "../../src/governance/signatures.js";
-import { networkFlag, proposalLines, signatureLines } from "../../src/governance/report.js";
+import { proposalLines, signatureLines } from "../../src/governance/report.js";
 import { parseServiceUrl } from "../../src/governance/route.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { ownerSafesOf, readOwnerSafe, signAsOwnerSafe } from "../../src/governance/nested-signing.js";
@@ -17,6 +17,7 @@ import { packSignatures } from "../../src/governance/signatures.js";
 import { parseAddress, requireOption } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
+import { networkFlag } from "../lib/next-steps.js";
 
 interface Args {
   proposal?: string;
