@@ -25,24 +25,23 @@ export interface CommandResult {
  */
 export async function runCommand(json: boolean, body: () => Promise<CommandResult>, options: { jsonLines?: boolean } = {}): Promise<void> {
   const indent = options.jsonLines === true ? undefined : 2;
-  try {
-    const result = await body();
-    if (json) console.log(escapeJsonText(JSON.stringify({ ok: result.ok, ...result.data }, jsonReplacer, indent)));
-    else for (const line of result.lines) console.log(escapeTerminalText(line));
-    process.exitCode = result.ok ? EXIT.ok : EXIT.failed;
-  } catch (error) {
-    const code = error instanceof DstackGovernanceError ? error.code : errorCodeOf(error);
-    const message = redactUrlsInText(error instanceof DstackGovernanceError ? renderErrorMessage(error) : describeError(error));
-    const details = error instanceof DstackGovernanceError && error.details !== undefined ? redactUrlsInText(error.details) : undefined;
-    if (json) {
-      console.log(escapeJsonText(JSON.stringify({ ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }, null, indent)));
-    } else {
-      // One line each, even when a library's details span several (a YAML parser's excerpt).
-      console.error(`Error: ${escapeTerminalText(oneLine(message))}`);
-      if (details !== undefined && details.trim() !== "") console.error(`  ${escapeTerminalText(oneLine(details))}`);
-    }
-    process.exitCode = exitCodeOf(error);
+  const outcome = await outcomeOf(body);
+  if (collector !== undefined) {
+    collector(outcome);
+    return;
   }
+  if (outcome.error === undefined) {
+    if (json) console.log(escapeJsonText(JSON.stringify({ ok: outcome.ok, ...outcome.data }, jsonReplacer, indent)));
+    else for (const line of outcome.lines) console.log(escapeTerminalText(line));
+  } else if (json) {
+    console.log(escapeJsonText(JSON.stringify({ ok: false, error: outcome.error }, null, indent)));
+  } else {
+    // One line each, even when a library's details span several (a YAML parser's excerpt).
+    console.error(`Error: ${escapeTerminalText(oneLine(outcome.error.message))}`);
+    const details = outcome.error.details;
+    if (details !== undefined && details.trim() !== "") console.error(`  ${escapeTerminalText(oneLine(details))}`);
+  }
+  process.exitCode = outcome.exitCode;
 }
 
 /**
@@ -78,6 +77,40 @@ export function renderErrorMessage(error: DstackGovernanceError): string {
   }
   const hint = cliHint(error);
   return hint === undefined ? message : `${message}${hint}`;
+}
+
+/** What a command ended with, for a script that drives tasks (see `collectCommandOutcomes`). */
+export type CommandOutcome =
+  | ({ exitCode: number; error?: undefined } & CommandResult)
+  | { exitCode: number; ok: false; error: { code: string; message: string; details?: string } };
+
+let collector: ((outcome: CommandOutcome) => void) | undefined;
+
+/**
+ * Runs `body` (which runs tasks) with each command's outcome handed to `collect` instead
+ * of printed and turned into an exit code: a script such as the governance demo reads the
+ * structured results and decides what to show. Progress lines still go to stderr.
+ */
+export async function collectCommandOutcomes<T>(collect: (outcome: CommandOutcome) => void, body: () => Promise<T>): Promise<T> {
+  const previous = collector;
+  collector = collect;
+  try {
+    return await body();
+  } finally {
+    collector = previous;
+  }
+}
+
+async function outcomeOf(body: () => Promise<CommandResult>): Promise<CommandOutcome> {
+  try {
+    const result = await body();
+    return { ...result, exitCode: result.ok ? EXIT.ok : EXIT.failed };
+  } catch (error) {
+    const code = error instanceof DstackGovernanceError ? error.code : errorCodeOf(error);
+    const message = redactUrlsInText(error instanceof DstackGovernanceError ? renderErrorMessage(error) : describeError(error));
+    const details = error instanceof DstackGovernanceError && error.details !== undefined ? redactUrlsInText(error.details) : undefined;
+    return { ok: false, exitCode: exitCodeOf(error), error: { code, message, ...(details === undefined ? {} : { details }) } };
+  }
 }
 
 function oneLine(text: string): string {
