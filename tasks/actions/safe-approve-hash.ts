@@ -6,7 +6,6 @@ import { approveHashCall, sendApproveHash, simulateApproveHash } from "../../src
 import { readProposalFile } from "../../src/governance/proposal.js";
 import { proposalLines, signatureLines } from "../../src/governance/report.js";
 import { countedSigners } from "../../src/governance/safe-execute.js";
-import { parseRoute } from "../../src/governance/route.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { assertSafeOwner } from "../../src/governance/safe-route.js";
 import { assertDirectOrSafe } from "../../src/governance/timelock-action.js";
@@ -18,6 +17,7 @@ import { requireOption } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
 import { networkFlag } from "../lib/next-steps.js";
+import { parseRoute } from "../lib/route-args.js";
 
 interface Args extends SendArgs {
   proposal?: string;

@@ -4,7 +4,6 @@ import { readTextFile, writeTextFile } from "../../src/governance/files.js";
 import { parseExternalTransaction, proposalFromExternal } from "../../src/governance/import.js";
 import { serializeProposal } from "../../src/governance/proposal.js";
 import { proposalLines, signatureLines } from "../../src/governance/report.js";
-import { parseServiceUrl } from "../../src/governance/route.js";
 import { countedSigners } from "../../src/governance/safe-execute.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { fetchFromService } from "../../src/governance/service.js";
@@ -15,6 +14,7 @@ import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
 import { networkFlag } from "../lib/next-steps.js";
+import { parseServiceUrl } from "../lib/route-args.js";
 
 interface Args {
   file?: string;

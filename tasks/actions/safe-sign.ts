@@ -5,7 +5,6 @@ import { writeTextFile } from "../../src/governance/files.js";
 import { readProposalFile, serializeProposal, type SafeProposal } from "../../src/governance/proposal.js";
 import type { OwnerSignature } from "../../src/governance/signatures.js";
 import { proposalLines, signatureLines } from "../../src/governance/report.js";
-import { parseServiceUrl } from "../../src/governance/route.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { ownerSafesOf, readOwnerSafe, signAsOwnerSafe } from "../../src/governance/nested-signing.js";
 import { assertSafeOwner, signProposal } from "../../src/governance/safe-route.js";
@@ -18,6 +17,7 @@ import { parseAddress, requireOption } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
 import { networkFlag } from "../lib/next-steps.js";
+import { parseServiceUrl } from "../lib/route-args.js";
 
 interface Args {
   proposal?: string;

@@ -5,7 +5,7 @@ import { formatActions } from "../../src/governance/decode.js";
 import { decodeOperation } from "../../src/governance/operation-file.js";
 import { loadOperation } from "../../src/governance/operation-source.js";
 import { operationStatusLine } from "../../src/governance/report.js";
-import { parseRoute } from "../../src/governance/route.js";
+import { parseRoute } from "./route-args.js";
 import { assertDirectOrSafe, assertTimelockRole, planTimelockAction, type TimelockAction } from "../../src/governance/timelock-action.js";
 import { readOperationStatus } from "../../src/governance/timelock-state.js";
 import type { ChangePlan } from "../../src/manage/planned-call.js";
