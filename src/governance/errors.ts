@@ -1,3 +1,5 @@
+import type { Address } from "viem";
+
 import { DstackGovernanceError, InvalidInputError } from "../util/errors.js";
 
 /**
@@ -13,7 +15,18 @@ import { DstackGovernanceError, InvalidInputError } from "../util/errors.js";
  */
 export class RouteNotAuthorizedError extends DstackGovernanceError {
   override name = "RouteNotAuthorizedError";
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /**
+     * What a front end needs to say how to get past it: the route that was refused, who
+     * must make the change instead (and what it is), or the timelock role that is missing.
+     */
+    readonly context: {
+      route?: "direct" | "safe" | "timelock" | "safe,timelock";
+      required?: { address: Address; kind: "safe" | "timelock" | "eoa" | "contract" };
+      missingTimelockRole?: "executor" | "canceller";
+    } = {},
+  ) {
     super("NOT_OWNER", message);
   }
 }

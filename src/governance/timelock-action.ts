@@ -52,11 +52,7 @@ export async function planTimelockAction(client: PublicClient, loaded: LoadedOpe
 export async function assertTimelockRole(client: PublicClient, timelock: Address, action: TimelockAction, executor: Address, label: string): Promise<void> {
   const role = action === "execute" ? "executor" : "canceller";
   if (await hasTimelockRole(client, timelock, role, executor)) return;
-  throw new RouteNotAuthorizedError(
-    `${label} ${executor} has no ${role === "executor" ? "EXECUTOR_ROLE" : "CANCELLER_ROLE"} on timelock ${timelock}${
-      role === "executor" ? "; if the Safe is the executor, run with --via safe --safe SAFE" : "; proposers are cancellers: if the Safe is the proposer, run with --via safe --safe SAFE"
-    }`,
-  );
+  throw new RouteNotAuthorizedError(`${label} ${executor} has no ${role === "executor" ? "EXECUTOR_ROLE" : "CANCELLER_ROLE"} on timelock ${timelock}`, { missingTimelockRole: role });
 }
 
 /** Refuses the timelock routes for tasks that act on a timelock themselves. */

@@ -1,4 +1,4 @@
-import { OperationExistsError, SafeContractsMissingError } from "../../src/governance/errors.js";
+import { OperationExistsError, RouteNotAuthorizedError, SafeContractsMissingError } from "../../src/governance/errors.js";
 import { OwnerWithoutCodeError } from "../../src/manage/errors.js";
 import type { DstackGovernanceError } from "../../src/util/errors.js";
 
@@ -7,6 +7,12 @@ import type { DstackGovernanceError } from "../../src/util/errors.js";
  * library's message (which names no flag or command). Keyed by error class and the
  * structured data the error carries; `undefined` when there is nothing to add.
  */
+/** What the CLI puts before the library's message: the route flag a refusal is about. */
+export function cliPrefix(error: DstackGovernanceError): string | undefined {
+  if (error instanceof RouteNotAuthorizedError && error.context.route !== undefined && error.context.route !== "direct") return `--via ${error.context.route}: `;
+  return undefined;
+}
+
 export function cliHint(error: DstackGovernanceError): string | undefined {
   for (const hint of HINTS) {
     const text = hint(error);
@@ -18,6 +24,18 @@ export function cliHint(error: DstackGovernanceError): string | undefined {
 type Hint = (error: DstackGovernanceError) => string | undefined;
 
 const HINTS: Hint[] = [
+  (error) => {
+    if (!(error instanceof RouteNotAuthorizedError)) return undefined;
+    const { required, missingTimelockRole } = error.context;
+    if (missingTimelockRole === "executor") return "; if the Safe is the executor, run with --via safe --safe SAFE";
+    if (missingTimelockRole === "canceller") return "; proposers are cancellers: if the Safe is the proposer, run with --via safe --safe SAFE";
+    if (required?.kind === "safe") return `: propose the change with --via safe --safe ${required.address}`;
+    if (required?.kind === "timelock") {
+      return `: schedule the change with --via timelock --timelock ${required.address} (or --via safe,timelock --safe SAFE --timelock ${required.address} when a Safe is its proposer)`;
+    }
+    if (required?.kind === "eoa") return ": send it directly from that account (--via direct, --from)";
+    return undefined;
+  },
   (error) => (error instanceof OwnerWithoutCodeError ? "; pass --to-eoa to transfer to an externally owned account" : undefined),
   (error) => (error instanceof OperationExistsError ? "; schedule the same calls again with another --salt" : undefined),
   (error) =>

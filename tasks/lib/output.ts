@@ -1,7 +1,7 @@
 import { redactUrlsInText } from "../../src/chain/rpc-url.js";
 import { DstackGovernanceError, InvalidInputError, describeError } from "../../src/util/errors.js";
 import { escapeJsonText, escapeTerminalText } from "../../src/util/terminal-text.js";
-import { cliHint } from "./hints.js";
+import { cliHint, cliPrefix } from "./hints.js";
 
 /** Exit codes shared by every task (documented in the README). */
 export const EXIT = { ok: 0, failed: 1, invalidInput: 2, chainError: 3 } as const;
@@ -76,7 +76,7 @@ export function renderErrorMessage(error: DstackGovernanceError): string {
     message = message.startsWith(`${error.field}:`) ? `${flag}${message.slice(error.field.length)}` : `${flag}: ${message}`;
   }
   const hint = cliHint(error);
-  return hint === undefined ? message : `${message}${hint}`;
+  return `${cliPrefix(error) ?? ""}${message}${hint ?? ""}`;
 }
 
 /** What a command ended with, for a script that drives tasks (see `collectCommandOutcomes`). */
