@@ -42,23 +42,27 @@ export class ProposalMismatchError extends DstackGovernanceError {
 /** A signature does not recover to who it claims, or the signer is not a current owner. */
 export class InvalidSignatureError extends DstackGovernanceError {
   override name = "InvalidSignatureError";
-  constructor(message: string) {
-    super("INVALID_SIGNATURE", message);
+  constructor(message: string, options: { field?: string } = {}) {
+    super("INVALID_SIGNATURE", message, options);
   }
 }
 
 /** The local signer may not sign for this Safe (not an owner). */
 export class NotSafeOwnerError extends DstackGovernanceError {
   override name = "NotSafeOwnerError";
-  constructor(message: string) {
-    super("NOT_SAFE_OWNER", message);
+  constructor(message: string, options: { field?: string } = {}) {
+    super("NOT_SAFE_OWNER", message, options);
   }
 }
 
 /** Fewer valid owner signatures than the Safe's threshold. */
 export class ThresholdNotMetError extends DstackGovernanceError {
   override name = "ThresholdNotMetError";
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Where the proposal was read from (e.g. its file), for the commands that add signatures. */
+    readonly source?: string,
+  ) {
     super("THRESHOLD_NOT_MET", message);
   }
 }
@@ -66,8 +70,8 @@ export class ThresholdNotMetError extends DstackGovernanceError {
 /** The proposal's nonce was already used (executed or replaced), or is not next in line. */
 export class SafeNonceError extends DstackGovernanceError {
   override name = "SafeNonceError";
-  constructor(message: string) {
-    super("SAFE_NONCE", message);
+  constructor(message: string, options: { field?: string } = {}) {
+    super("SAFE_NONCE", message, options);
   }
 }
 
@@ -90,8 +94,8 @@ export class OperationStateError extends DstackGovernanceError {
 /** A Safe transaction service refused or could not be reached. */
 export class TransactionServiceError extends DstackGovernanceError {
   override name = "TransactionServiceError";
-  constructor(message: string, details?: string) {
-    super("TRANSACTION_SERVICE", message, details === undefined ? {} : { details });
+  constructor(message: string, details?: string, field?: string) {
+    super("TRANSACTION_SERVICE", message, { ...(details === undefined ? {} : { details }), ...(field === undefined ? {} : { field }) });
   }
 }
 
@@ -113,4 +117,17 @@ export class SafeContractsMissingError extends InvalidInputError {
   ) {
     super(message, { field: "safeContracts" });
   }
+}
+
+/** An owner that is a Safe cannot sign off-chain: it has no fallback handler to answer `isValidSignature`. */
+export class OwnerSafeWithoutFallbackError extends InvalidSignatureError {
+  override name = "OwnerSafeWithoutFallbackError";
+  constructor(readonly ownerSafe: Address) {
+    super(`owner Safe ${ownerSafe} has no fallback handler, so it cannot answer isValidSignature and its owners' signatures would never count`);
+  }
+}
+
+/** The signer is not an owner of the Safe it would sign for; another account must. */
+export class SignerNotSafeOwnerError extends NotSafeOwnerError {
+  override name = "SignerNotSafeOwnerError";
 }

@@ -59,7 +59,7 @@ export async function assertTimelockRole(client: PublicClient, timelock: Address
 export function assertDirectOrSafe(via: string | undefined, task: string): void {
   const normalised = (via ?? "direct").trim().toLowerCase();
   if (normalised !== "direct" && normalised !== "safe") {
-    throw new InvalidInputError(`--via: ${task} runs directly or through a Safe (--via direct or --via safe), not ${JSON.stringify(via)}`);
+    throw new InvalidInputError(`via: ${task} runs directly or through a Safe (direct or safe), not ${JSON.stringify(via)}`, { field: "via" });
   }
 }
 

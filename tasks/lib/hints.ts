@@ -1,4 +1,11 @@
-import { OperationExistsError, RouteNotAuthorizedError, SafeContractsMissingError } from "../../src/governance/errors.js";
+import {
+  OperationExistsError,
+  OwnerSafeWithoutFallbackError,
+  RouteNotAuthorizedError,
+  SafeContractsMissingError,
+  SignerNotSafeOwnerError,
+  ThresholdNotMetError,
+} from "../../src/governance/errors.js";
 import { OwnerWithoutCodeError } from "../../src/manage/errors.js";
 import type { DstackGovernanceError } from "../../src/util/errors.js";
 
@@ -24,6 +31,15 @@ export function cliHint(error: DstackGovernanceError): string | undefined {
 type Hint = (error: DstackGovernanceError) => string | undefined;
 
 const HINTS: Hint[] = [
+  (error) =>
+    error instanceof OwnerSafeWithoutFallbackError
+      ? `; approve on chain instead: \`npx hardhat safe-approve-hash --proposal FILE --via safe --safe ${error.ownerSafe}\``
+      : undefined,
+  (error) => (error instanceof SignerNotSafeOwnerError ? " (--from)" : undefined),
+  (error) =>
+    error instanceof ThresholdNotMetError && error.source !== undefined
+      ? `: each runs \`npx hardhat safe-sign ${error.source}\` (an owner that is a Safe: its owners add --owner-safe SAFE; a hardware or contract wallet: \`npx hardhat safe-approve-hash ${error.source}\`)`
+      : undefined,
   (error) => {
     if (!(error instanceof RouteNotAuthorizedError)) return undefined;
     const { required, missingTimelockRole } = error.context;
