@@ -46,7 +46,7 @@ export class AppComposeJsonError extends DstackGovernanceError {
 }
 
 /**
- * An app-compose fails a policy the caller required (e.g. `--require-pinned` with an image
+ * An app-compose fails a policy the caller required (e.g. images pinned by digest, with an image
  * not pinned by digest): a failed check, not bad input.
  */
 export class ComposePolicyError extends DstackGovernanceError {

@@ -78,8 +78,8 @@ export class SafeNonceError extends DstackGovernanceError {
 /** The address is not a contract of the expected kind (a Safe, a timelock). */
 export class NotGovernanceContractError extends DstackGovernanceError {
   override name = "NotGovernanceContractError";
-  constructor(message: string, details?: string) {
-    super("NOT_GOVERNANCE_CONTRACT", message, details === undefined ? {} : { details });
+  constructor(message: string, details?: string, field?: string) {
+    super("NOT_GOVERNANCE_CONTRACT", message, { ...(details === undefined ? {} : { details }), ...(field === undefined ? {} : { field }) });
   }
 }
 

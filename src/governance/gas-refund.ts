@@ -68,7 +68,7 @@ export function gasRefundLines(refund: GasRefund): string[] {
 
 /**
  * Refuses a proposal whose gas/refund fields are not all zero, unless `allowed`
- * (`--allow-gas-refund`); the message names each field and the payment.
+ * (allowGasRefund); the message names each field and the payment.
  */
 export function assertNoGasRefund(refund: GasRefund | undefined, where: string, allowed: boolean): void {
   if (refund === undefined || allowed) return;

@@ -59,7 +59,7 @@ export async function readOwnerSafe(client: PublicClient, checked: CheckedPropos
   if (!checked.safe.owners.includes(wanted)) {
     throw new NotSafeOwnerError(`ownerSafe: ${wanted} is not an owner of Safe ${checked.safe.address} (owners: ${checked.safe.owners.join(", ")})`, { field: "ownerSafe" });
   }
-  const info = await readSafe(client, wanted, "--owner-safe");
+  const info = await readSafe(client, wanted, "ownerSafe");
   assertSafeOwner(info, me, "sign for it");
   // Safe answers isValidSignature only through its fallback handler: without one, a signature would never count.
   if (info.fallbackHandler === zeroAddress) {

@@ -11,7 +11,7 @@ import { operationId } from "./timelock-operation.js";
 import { readTimelockDelay, readTimelockHistory } from "./timelock-state.js";
 
 export interface OperationSourceArgs {
-  /** An operation file or a `--via safe,timelock` proposal. */
+  /** An operation file or a `safe,timelock` route's proposal. */
   operation?: string;
   timelock?: Address;
   id?: Hex;

@@ -23,7 +23,7 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
  * `safe-execute` needs to execute. The Safe transaction fields are what the safeTxHash
  * covers; `actions` are their decoding (re-derived and compared whenever the file is
  * read); `summaries` are the proposing command's own words; `timelock` is the operation a
- * `--via safe,timelock` proposal schedules (for `timelock-execute` later).
+ * `safe,timelock` route's proposal schedules (for `timelock-execute` later).
  */
 export interface SafeProposal {
   format: typeof PROPOSAL_FORMAT;

@@ -10,7 +10,7 @@ import { readTextFile } from "./files.js";
 
 /**
  * The Safe infrastructure contracts of one chain, in protocol-kit's `contractNetworks`
- * shape, so a `--safe-contracts` file (`{ "<chainId>": { … } }`) can be handed to
+ * shape, so a Safe contracts file (`{ "<chainId>": { … } }`) can be handed to
  * protocol-kit as is. On public networks the canonical v1.4.1 deployments are known
  * (`@safe-global/safe-deployments`); a local chain needs `deploy-safe-contracts`.
  */
@@ -66,7 +66,7 @@ export async function codeHashAt(client: PublicClient, address: Address): Promis
   return code === undefined || code === "0x" ? undefined : keccak256(code);
 }
 
-/** Reads and checks a `--safe-contracts` file; returns the entry for `chainId` (or undefined). */
+/** Reads and checks a Safe contracts file; returns the entry for `chainId` (or undefined). */
 export async function readSafeContractsFile(path: string, chainId: number, flag = "--safe-contracts"): Promise<SafeContracts | undefined> {
   const text = await readTextFile(path, flag);
   let parsed: unknown;
@@ -118,7 +118,7 @@ export function canonicalSafeContracts(chainId: number, version = "1.4.1"): Safe
 }
 
 /**
- * The Safe contracts to use on this chain: the `--safe-contracts` file's entry when given,
+ * The Safe contracts to use on this chain: the Safe contracts file's entry when given,
  * else the canonical v1.4.1 deployments. Throws, naming the flag, when neither exists.
  */
 export async function resolveSafeContracts(chainId: number, file: string | undefined): Promise<SafeContracts> {

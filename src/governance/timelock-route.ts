@@ -21,7 +21,7 @@ export interface PreparedTimelockOperation {
 
 /**
  * Wraps a plan's calls into a timelock operation scheduled by `proposer` (the signer on
- * `--via timelock`, the Safe on `--via safe,timelock`). Checked before anything is signed
+ * the `timelock` route, the Safe on the `safe,timelock` route). Checked before anything is signed
  * or sent: the address is a TimelockController, the delay is at least its minimum, the
  * proposer holds PROPOSER_ROLE, the operation does not exist yet, the predecessor exists,
  * and every call succeeds when simulated as the timelock.
