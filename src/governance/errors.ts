@@ -131,3 +131,8 @@ export class OwnerSafeWithoutFallbackError extends InvalidSignatureError {
 export class SignerNotSafeOwnerError extends NotSafeOwnerError {
   override name = "SignerNotSafeOwnerError";
 }
+
+/** No MultiSendCallOnly where a batch would go through it (no canonical deployment, no Safe contracts file entry). */
+export class MultiSendMissingError extends NotGovernanceContractError {
+  override name = "MultiSendMissingError";
+}

@@ -73,6 +73,6 @@ export function gasRefundLines(refund: GasRefund): string[] {
 export function assertNoGasRefund(refund: GasRefund | undefined, where: string, allowed: boolean): void {
   if (refund === undefined || allowed) return;
   throw new GasRefundError(
-    `${where}: the proposal sets safeTxGas ${refund.safeTxGas}, baseGas ${refund.baseGas}, gasPrice ${refund.gasPrice}, gasToken ${refund.gasToken}, refundReceiver ${refund.refundReceiver}: ${refund.summary}; the toolkit proposes all of them zero. Refused; if you really mean to pay this refund, run again with --allow-gas-refund`,
+    `${where}: the proposal sets safeTxGas ${refund.safeTxGas}, baseGas ${refund.baseGas}, gasPrice ${refund.gasPrice}, gasToken ${refund.gasToken}, refundReceiver ${refund.refundReceiver}: ${refund.summary}; the toolkit proposes all of them zero. Refused`,
   );
 }

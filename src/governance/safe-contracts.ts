@@ -5,7 +5,7 @@ import { getAddress, keccak256, type Address, type Hex, type PublicClient } from
 import { toRpcError } from "../chain/errors.js";
 import { parseAddressText } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
-import { NotGovernanceContractError, SafeContractsMissingError } from "./errors.js";
+import { MultiSendMissingError, NotGovernanceContractError, SafeContractsMissingError } from "./errors.js";
 import { readTextFile } from "./files.js";
 
 /**
@@ -147,9 +147,7 @@ export async function resolveMultiSendCallOnly(client: PublicClient, chainId: nu
 export async function assertMultiSendCallOnly(client: PublicClient, address: Address, chainId: number): Promise<string> {
   const hash = await codeHashAt(client, address);
   if (hash === undefined) {
-    throw new NotGovernanceContractError(
-      `no MultiSendCallOnly at ${address} on chain ${chainId}; deploy the Safe contracts with \`npx hardhat deploy-safe-contracts\` and pass --safe-contracts FILE`,
-    );
+    throw new MultiSendMissingError(`no MultiSendCallOnly at ${address} on chain ${chainId}`);
   }
   const release = MULTI_SEND_CALL_ONLY_CODE_HASHES[hash];
   if (release === undefined) {

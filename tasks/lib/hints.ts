@@ -1,4 +1,5 @@
 import {
+  MultiSendMissingError,
   OperationExistsError,
   OwnerSafeWithoutFallbackError,
   RouteNotAuthorizedError,
@@ -6,6 +7,7 @@ import {
   SignerNotSafeOwnerError,
   ThresholdNotMetError,
 } from "../../src/governance/errors.js";
+import { GasRefundError } from "../../src/governance/gas-refund.js";
 import { OwnerWithoutCodeError } from "../../src/manage/errors.js";
 import type { DstackGovernanceError } from "../../src/util/errors.js";
 
@@ -31,6 +33,9 @@ export function cliHint(error: DstackGovernanceError): string | undefined {
 type Hint = (error: DstackGovernanceError) => string | undefined;
 
 const HINTS: Hint[] = [
+  (error) =>
+    error instanceof MultiSendMissingError ? "; deploy the Safe contracts with `npx hardhat deploy-safe-contracts` and pass --safe-contracts FILE" : undefined,
+  (error) => (error instanceof GasRefundError ? "; if you really mean to pay this refund, run again with --allow-gas-refund" : undefined),
   (error) =>
     error instanceof OwnerSafeWithoutFallbackError
       ? `; approve on chain instead: \`npx hardhat safe-approve-hash --proposal FILE --via safe --safe ${error.ownerSafe}\``
