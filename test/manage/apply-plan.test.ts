@@ -11,21 +11,24 @@ import { applyPlan } from "../../src/manage/apply-plan.js";
 import { deployAppViaKms, deployAppWithProxy } from "../../src/manage/deploy-app.js";
 import { NotOwnerError, OwnerWithoutCodeError } from "../../src/manage/errors.js";
 import { planAcceptOwnership, planTransferOwnership } from "../../src/manage/ownership-plan.js";
-import type { SignerClient } from "../../src/manage/send-direct.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { renderErrorMessage } from "../../tasks/lib/output.js";
-import { bytes32, chain, chainMark, expectNothingSent, freshApp, freshKms, hre } from "../tasks/fixture.js";
+import { ownChain } from "../support/own-chain.js";
+import { bytes32, hre } from "../tasks/fixture.js";
 
 const H1 = bytes32("manage:h1");
 const H2 = bytes32("manage:h2");
 
-async function signer(index = 0): Promise<SignerClient> {
-  const { viem } = await chain();
-  return (await viem.getWalletClients())[index]! as unknown as SignerClient;
+const chain = await ownChain();
+const { freshApp, freshKms } = chain;
+const signer = async (index = 0) => chain.signer(index);
+const chainMark = () => chain.mark();
+async function expectNothingSent(mark: Awaited<ReturnType<typeof chainMark>>): Promise<void> {
+  expect(await chainMark()).to.deep.equal(mark);
 }
 
 async function allowed(app: Address, hash: Hex): Promise<boolean> {
-  const { publicClient } = await chain();
+  const { publicClient } = chain;
   return (await publicClient.readContract({ address: app, abi: dstackAppAbi, functionName: "allowedComposeHashes", args: [hash] })) as boolean;
 }
 
@@ -40,7 +43,7 @@ async function caught(promise: Promise<unknown>): Promise<Error> {
 
 describe("manage library: plans applied without tasks", function () {
   it("direct route: a dry run simulates (gas per call, nothing sent); a real run sends, confirms and reports each transaction", async function () {
-    const { publicClient } = await chain();
+    const { publicClient } = chain;
     const { address: app } = await freshApp();
     const plan = await planAllowlistChange(publicClient, "compose-hash", app, [H1, H2], "add");
     expect(plan.calls.length).to.be.greaterThan(0);
@@ -79,7 +82,7 @@ describe("manage library: plans applied without tasks", function () {
   });
 
   it("a confirmation that does not hold makes the result not ok (the change was sent)", async function () {
-    const { publicClient } = await chain();
+    const { publicClient } = chain;
     const { address: app } = await freshApp();
     const plan = await planAllowlistChange(publicClient, "compose-hash", app, [H1], "add");
     const result = await applyPlan(publicClient, await signer(), plan, { dryRun: false, confirm: async () => ({ ok: false, detail: "state differs" }) });
@@ -88,7 +91,7 @@ describe("manage library: plans applied without tasks", function () {
   });
 
   it("a signer that is not the owner is refused before anything is sent", async function () {
-    const { publicClient } = await chain();
+    const { publicClient } = chain;
     const { address: app } = await freshApp();
     const plan = await planAllowlistChange(publicClient, "compose-hash", app, [H1], "add");
     const mark = await chainMark();
@@ -99,7 +102,7 @@ describe("manage library: plans applied without tasks", function () {
   });
 
   it("ownership plans: errors name the option (field), and the CLI renders it as its flag with the hint", async function () {
-    const { publicClient, accounts } = await chain();
+    const { publicClient, accounts } = chain;
     const { address: app } = await freshApp();
     const eoa = await caught(planTransferOwnership(publicClient, "app", app, accounts[4]!, { allowEoa: false }));
     expect(eoa).to.be.instanceOf(OwnerWithoutCodeError);
@@ -123,7 +126,7 @@ describe("manage library: plans applied without tasks", function () {
   });
 
   it("deploys an app through a KMS factory (address from its event) and on its own (implementation + proxy)", async function () {
-    const { publicClient, accounts } = await chain();
+    const { publicClient, accounts } = chain;
     const kms = await freshKms();
     const init = { owner: accounts[2]!, disableUpgrades: false, requireTcbUpToDate: true, allowAnyDevice: false, device: zeroHash, composeHash: H1 };
     const viaKms = await deployAppViaKms(publicClient, await signer(), kms.address, init);

@@ -11,7 +11,10 @@ import { parseWatchCursor, readWatchCursor, writeWatchCursor } from "../../src/w
 import type { GovernanceEvent } from "../../src/watch/governance-events.js";
 import { governanceEventRecord, watchGovernance } from "../../src/watch/watch.js";
 import { InvalidInputError } from "../../src/util/errors.js";
-import { bytes32, chain, freshApp, tempDir } from "../tasks/fixture.js";
+import { ownChain } from "../support/own-chain.js";
+import { bytes32, tempDir } from "../tasks/fixture.js";
+
+const chain = await ownChain();
 
 const H0 = bytes32("watch:h0");
 const H1 = bytes32("watch:h1");
@@ -29,16 +32,15 @@ async function caught(promise: Promise<unknown>): Promise<Error> {
 describe("watch library: governance events without tasks", function () {
   let publicClient: PublicClient;
   let chainId: number;
-  let app: Awaited<ReturnType<typeof freshApp>>;
+  let app: Awaited<ReturnType<typeof chain.freshApp>>;
   let fromBlock: bigint;
   const tmp = tempDir("watch-lib-");
 
   before(async function () {
-    const c = await chain();
-    publicClient = c.publicClient as unknown as PublicClient;
+    publicClient = chain.publicClient;
     chainId = await publicClient.getChainId();
     fromBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) + 1n;
-    app = await freshApp({ initialComposeHash: H0 });
+    app = await chain.freshApp({ initialComposeHash: H0 });
     await app.app.write.addComposeHash([H1]);
   });
   after(() => tmp.cleanup());
@@ -93,7 +95,7 @@ describe("watch library: governance events without tasks", function () {
     expect(seen.map((event) => [event.event, event.args.composeHash])).to.deep.equal([["ComposeHashAdded", H2]]);
     expect(second.nextBlock > first.nextBlock).to.equal(true);
 
-    const other = await freshApp();
+    const other = await chain.freshApp();
     const refused = await caught(
       watchGovernance(publicClient, { chainId, contracts: [{ address: other.address, role: "app" }], confirmations: 0n, follow: false, intervalMs: 1000, cursor: { path: cursorPath, saved: await readWatchCursor(cursorPath) } }),
     );
