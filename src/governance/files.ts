@@ -15,13 +15,15 @@ export const MAX_GOVERNANCE_FILE_BYTES = 4 * 1024 * 1024;
  * error naming the flag. The size is checked before the content is read.
  */
 export async function readTextFile(path: string, flag: string, maxBytes = MAX_GOVERNANCE_FILE_BYTES): Promise<string> {
+  // An option key (not a CLI flag) is the error's field, for front ends to name as they do.
+  const about = flag.startsWith("-") ? {} : { field: flag };
   const cannot = (error: NodeJS.ErrnoException): never => {
-    throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`);
+    throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`, about);
   };
   const handle = await open(path, "r").catch(cannot);
   try {
     const { size } = await handle.stat().catch(cannot);
-    if (size > maxBytes) throw new InvalidInputError(`${flag}: ${path} is ${formatBytes(size)}; a governance file is at most ${formatBytes(maxBytes)}: not a file this toolkit wrote`);
+    if (size > maxBytes) throw new InvalidInputError(`${flag}: ${path} is ${formatBytes(size)}; a governance file is at most ${formatBytes(maxBytes)}: not a file this toolkit wrote`, about);
     // Read one byte more than allowed: a file that grew after stat() is refused too.
     const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
@@ -29,7 +31,7 @@ export async function readTextFile(path: string, flag: string, maxBytes = MAX_GO
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null).catch(cannot);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > maxBytes) throw new InvalidInputError(`${flag}: ${path} is larger than ${formatBytes(maxBytes)}: not a file this toolkit wrote`);
+      if (length > maxBytes) throw new InvalidInputError(`${flag}: ${path} is larger than ${formatBytes(maxBytes)}: not a file this toolkit wrote`, about);
     }
     return buffer.subarray(0, length).toString("utf8");
   } finally {

@@ -16,6 +16,7 @@ import { applyPlan } from "./apply-plan.js";
 import { parseAddress } from "./args.js";
 import { connectSigner } from "./connection.js";
 import { runCommand } from "./output.js";
+import { operationSourceOf } from "./operation-args.js";
 
 export interface TimelockActionArgs extends Omit<SendArgs, "timelock"> {
   operation?: string;
@@ -38,12 +39,12 @@ export async function runTimelockAction(args: TimelockActionArgs, hre: HardhatRu
     const id = args.id === undefined ? undefined : parseBytes32(args.id, "--id");
     if (args.fromBlock !== undefined && !/^\d+$/.test(args.fromBlock.trim())) throw new InvalidInputError(`--from-block: expected a block number, got ${JSON.stringify(args.fromBlock)}`);
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
-    const loaded = await loadOperation(publicClient, {
+    const loaded = await loadOperation(publicClient, operationSourceOf({
       ...(args.operation === undefined ? {} : { operation: args.operation }),
       ...(timelock === undefined ? {} : { timelock }),
       ...(id === undefined ? {} : { id }),
       ...(args.fromBlock === undefined ? {} : { fromBlock: BigInt(args.fromBlock.trim()) }),
-    });
+    }));
     const decided = await planTimelockAction(publicClient, loaded, action);
     const op = loaded.operation;
     const shown = [
