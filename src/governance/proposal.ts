@@ -153,7 +153,7 @@ export function parseProposal(text: string, where: string): SafeProposal {
  * Reads a proposal file named by `flag` and checks it against itself, offline: an edited
  * file is refused before the chain is even contacted. `where` names it in messages.
  */
-export async function readProposalFile(path: string, flag = "--proposal"): Promise<{ proposal: SafeProposal; where: string }> {
+export async function readProposalFile(path: string, flag: string): Promise<{ proposal: SafeProposal; where: string }> {
   const where = `${flag} ${path}`;
   const proposal = parseProposal(await readTextFile(path, flag), where);
   checkProposalIntegrity(proposal, where);

@@ -67,25 +67,32 @@ export async function codeHashAt(client: PublicClient, address: Address): Promis
 }
 
 /** Reads and checks a Safe contracts file; returns the entry for `chainId` (or undefined). */
-export async function readSafeContractsFile(path: string, chainId: number, flag = "--safe-contracts"): Promise<SafeContracts | undefined> {
+export async function readSafeContractsFile(path: string, chainId: number, flag = "safeContracts"): Promise<SafeContracts | undefined> {
+  // An option key (not a CLI flag) is the errors' field, for front ends to name as they do.
+  const about = flag.startsWith("-") ? {} : { field: flag };
   const text = await readTextFile(path, flag);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new InvalidInputError(`${flag}: ${path} is not JSON`);
+    throw new InvalidInputError(`${flag}: ${path} is not JSON`, about);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidInputError(`${flag}: ${path} must be an object keyed by chain id ({ "31337": { "safeSingletonAddress": … } })`);
+    throw new InvalidInputError(`${flag}: ${path} must be an object keyed by chain id ({ "31337": { "safeSingletonAddress": … } })`, about);
   }
   const entry = (parsed as Record<string, unknown>)[String(chainId)];
   if (entry === undefined) return undefined;
-  if (typeof entry !== "object" || entry === null) throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} is not an object`);
+  if (typeof entry !== "object" || entry === null) throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} is not an object`, about);
   const out: Partial<SafeContracts> = {};
   for (const key of SAFE_CONTRACT_KEYS) {
     const value = (entry as Record<string, unknown>)[key];
-    if (typeof value !== "string") throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} has no valid ${key}`);
-    out[key] = parseAddressText(value, `${flag}: entry ${chainId} of ${path}, ${key}`);
+    if (typeof value !== "string") throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} has no valid ${key}`, about);
+    try {
+      out[key] = parseAddressText(value, `${flag}: entry ${chainId} of ${path}, ${key}`);
+    } catch (error) {
+      if (error instanceof InvalidInputError && about.field !== undefined) throw new InvalidInputError(error.message, { ...about, cause: error });
+      throw error;
+    }
   }
   return out as SafeContracts;
 }

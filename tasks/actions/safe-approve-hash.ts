@@ -36,7 +36,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
     assertDirectOrSafe(args.via, "safe-approve-hash");
     const route = parseRoute({ ...args, timelock: undefined });
-    const { proposal, where } = await readProposalFile(path);
+    const { proposal, where } = await readProposalFile(path, "--proposal");
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
     const checked = await checkProposal(publicClient, proposal, where, "sign");
     const me = route.kind === "safe" ? route.safe.safe : getAddress(signer.account.address);

@@ -30,7 +30,7 @@ interface Args {
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
-    const { proposal, where } = await readProposalFile(path);
+    const { proposal, where } = await readProposalFile(path, "--proposal");
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
     const checked = await checkProposal(publicClient, proposal, where, "execute", { allowGasRefund: args.allowGasRefund === true });
     assertThreshold(checked, where);

@@ -60,7 +60,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     if (external.safe !== undefined && flagSafe !== undefined && external.safe !== flagSafe) throw new InvalidInputError(`--safe: ${flagSafe} is not the Safe ${external.safe} that ${source} names`);
     const safe = external.safe ?? flagSafe;
     if (safe === undefined) throw new InvalidInputError(`--safe is required: ${source} does not name the Safe`);
-    const proposal = await proposalFromExternal(external, chainId, safe, expected);
+    const proposal = await proposalFromExternal(external, chainId, safe, expected, "--safe-tx-hash");
     const out = args.out ?? `safe-tx-${proposal.safeTxHash}.json`;
     const checked = await checkProposal(publicClient, proposal, `${source} (imported)`, "sign");
     const kept = { ...proposal, signatures: checked.kept };

@@ -43,7 +43,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
     const service = args.proposeToService === undefined ? undefined : parseServiceUrl(args.proposeToService);
     const ownerSafe = args.ownerSafe === undefined ? undefined : parseAddress(args.ownerSafe, "--owner-safe");
-    const { proposal, where } = await readProposalFile(path);
+    const { proposal, where } = await readProposalFile(path, "--proposal");
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
     const checked = await checkProposal(publicClient, proposal, where, "sign", { allowGasRefund: args.allowGasRefund === true });
     const me = getAddress(signer.account.address);
