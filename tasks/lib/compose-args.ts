@@ -5,6 +5,8 @@ import {
   APP_COMPOSE_SERIALIZATIONS,
   buildAppCompose,
   checkAppComposePolicy,
+  KMS_DISABLED_WARNING,
+  undeclaredEnvsWarning,
   hashAppComposeBytes,
   ComposePolicyError,
   KEY_PROVIDER_KINDS,
@@ -178,7 +180,13 @@ export async function writeBuiltOut(args: ComposeSourceArgs, sources: readonly C
 /** The policy report of a file source, with compose-library errors named by their flag. */
 export function checkPolicy(source: ComposeHashSource): ComposePolicyReport {
   try {
-    return checkAppComposePolicy(source.bytes!, source.source);
+    const report = checkAppComposePolicy(source.bytes!, source.source);
+    // The two warnings a build option fixes say which one.
+    const undeclared = report.undeclaredEnvs.length > 0 ? undeclaredEnvsWarning(report.undeclaredEnvs) : undefined;
+    const warnings = report.warnings.map((warning) =>
+      warning === KMS_DISABLED_WARNING ? `${warning} (build with --kms-enabled)` : warning === undeclared ? `${warning} (list them with --allowed-envs)` : warning,
+    );
+    return { ...report, warnings };
   } catch (error) {
     throw asFlagError(error, source.flag ?? "--app-compose");
   }
