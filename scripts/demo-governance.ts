@@ -12,29 +12,37 @@ import path from "node:path";
 
 import hre from "hardhat";
 
+import { escapeTerminalText } from "../src/util/terminal-text.js";
+import { collectCommandOutcomes, type CommandOutcome } from "../tasks/lib/output.js";
+
 const dir = mkdtempSync(path.join(tmpdir(), "dstack-governance-demo-"));
 const file = (name: string) => path.join(dir, name);
 const connection = await hre.network.getOrCreate();
 const accounts = (await connection.viem.getWalletClients()).map((wallet) => wallet.account.address);
 
-/** Runs a task; prints its report (indented) unless `quiet`; returns its JSON when asked. */
-async function task(name: string, args: Record<string, unknown>, options: { quiet?: boolean; json?: boolean } = {}): Promise<Record<string, unknown>> {
-  const log = console.log;
-  let output = "";
-  console.log = (...parts: unknown[]) => {
-    output += `${parts.join(" ")}\n`;
-  };
-  try {
-    await hre.tasks.getTask(name).run({ ...args, json: options.json === true });
-  } finally {
-    console.log = log;
-  }
-  if (process.exitCode) {
-    console.error(`demo: ${name} failed:\n${output}`);
+/** Runs a task and returns what it ended with (nothing is printed by the task itself). */
+async function outcomeOf(name: string, args: Record<string, unknown>): Promise<CommandOutcome> {
+  let outcome: CommandOutcome | undefined;
+  await collectCommandOutcomes(
+    (ended) => {
+      outcome = ended;
+    },
+    () => hre.tasks.getTask(name).run({ ...args, json: false }),
+  );
+  if (outcome === undefined) throw new Error(`demo: ${name} reported no result`);
+  return outcome;
+}
+
+/** Runs a task that must succeed; prints its report (indented) unless `quiet`; returns its data. */
+async function task(name: string, args: Record<string, unknown>, options: { quiet?: boolean } = {}): Promise<Record<string, unknown>> {
+  const outcome = await outcomeOf(name, args);
+  if (outcome.error !== undefined || outcome.exitCode !== 0) {
+    console.error(`demo: ${name} failed (exit code ${outcome.exitCode}):\n${outcome.error === undefined ? outcome.lines.join("\n") : outcome.error.message}`);
     process.exit(1);
   }
-  if (options.quiet !== true) console.log(output.trimEnd().replace(/^/gm, "   "));
-  return options.json === true ? (JSON.parse(output) as Record<string, unknown>) : {};
+  // Escaped as the task would print them: lines may quote files and answers from others.
+  if (options.quiet !== true) for (const line of outcome.lines) console.log(`   ${escapeTerminalText(line)}`);
+  return outcome.data;
 }
 
 const step = (text: string) => console.log(`\n== ${text}`);
@@ -51,15 +59,15 @@ try {
   console.log(`   written to ${safeContracts}`);
 
   step("deploy-safe --owners #0,#1,#2 --threshold 2");
-  const { safe } = await task("deploy-safe", { owners: accounts.slice(0, 3).join(","), threshold: "2", safeContracts }, { json: true });
+  const { safe } = await task("deploy-safe", { owners: accounts.slice(0, 3).join(","), threshold: "2", safeContracts }, { quiet: true });
   console.log(`   Safe ${safe}`);
 
   step("deploy-timelock --min-delay 1d --proposers SAFE --executors SAFE");
-  const { timelock } = await task("deploy-timelock", { minDelay: "1d", proposers: safe, executors: safe }, { json: true });
+  const { timelock } = await task("deploy-timelock", { minDelay: "1d", proposers: safe, executors: safe }, { quiet: true });
   console.log(`   timelock ${timelock}`);
 
   step("deploy-app (owned by account #0 for now)");
-  const { app } = await task("deploy-app", {}, { json: true });
+  const { app } = await task("deploy-app", {}, { quiet: true });
   console.log(`   app ${app}`);
 
   step("transfer-ownership --to SAFE, then accept-ownership --via safe (proposed, co-signed, executed)");
@@ -92,19 +100,13 @@ try {
   await task("safe-execute", { proposal: release, from: accounts[5] });
 
   step("timelock-execute before the delay: refused");
-  const log = console.error;
-  console.error = (...parts: unknown[]) => log(`   ${parts.join(" ")}`);
-  try {
-    await hre.tasks.getTask("timelock-execute").run({ operation: release, via: "safe", safe, json: false });
-  } finally {
-    console.error = log;
-  }
+  const early = await outcomeOf("timelock-execute", { operation: release, via: "safe", safe });
   // The demo fails if the timelock would let the operation through early.
-  if (process.exitCode !== 1) {
-    console.error(`demo: timelock-execute before the delay was not refused (exit code ${process.exitCode ?? 0})`);
+  if (early.exitCode !== 1 || early.error === undefined) {
+    console.error(`demo: timelock-execute before the delay was not refused (exit code ${early.exitCode})`);
     process.exit(1);
   }
-  process.exitCode = undefined;
+  console.log(`   Error: ${escapeTerminalText(early.error.message)}`);
 
   step("one day later: timelock-execute --via safe, co-signed and executed");
   await connection.networkHelpers.time.increase(86_400);

@@ -119,7 +119,7 @@ export interface RangeErrorInfo {
 //    your parameters, this block range should work: [0x123c9b2, 0x123cba5]"
 //  - Infura (-32602): "range 1000000 exceeds limit of 10000"
 //  - QuickNode (-32614, HTTP 413): "eth_getLogs is limited to a 10,000 range"
-//  - Erigon (-32602, --rpc.blockrange.limit): "query block range exceeds server limit, narrow your filter: 1000"
+//  - Erigon (-32602, rpc.blockrange.limit): "query block range exceeds server limit, narrow your filter: 1000"
 //  - cdk-erigon (-32005): "block range too large, max range: 10000"
 //  - Tenderly (-32602): "range 9009594 is bigger than range limit 2000"
 //  - scroll geth (-32000): "block range is bigger than maxBlockRange"; Morph: "block range is larger
@@ -140,7 +140,7 @@ const BLOCK_RANGE_PATTERNS: readonly RegExp[] = [
 
 // Messages that mean "too many results" (the same span may pass where events are sparser):
 //  - geth / Infura / Linea (-32005): "query returned more than 10000 results"
-//  - Erigon ≥ 3.4 (--rpc.logs.maxresults): "query returns too many logs, narrow your filter: 20000"
+//  - Erigon ≥ 3.4 (rpc.logs.maxresults): "query returns too many logs, narrow your filter: 20000"
 //  - Alchemy: "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block
 //    range and no limit on the response size, or ... this block range should work: [0x…, 0x…]"
 //  - Infura (-32005): "query timeout exceeded" (a wide or dense range that took > 10 s)

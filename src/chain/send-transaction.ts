@@ -38,7 +38,7 @@ export interface SendOptions {
   receiptTimeoutMs?: number;
   /** How often a long wait prints that it is still waiting. Default 15 s. */
   progressEveryMs?: number;
-  /** The command that waits for a pending transaction, named in messages (`npx hardhat tx-status …`). */
+  /** The command that waits for a pending transaction, named in messages (given by the front end). */
   statusCommand?: string;
   /** Told when a transaction is sent or starts waiting for its receipt (and, with undefined, when the wait ends): lets a CLI say what Ctrl-C leaves behind. */
   onWaiting?: (tx: SubmittedTransaction | undefined) => void;

@@ -1,6 +1,7 @@
 import { InvalidInputError } from "../util/errors.js";
 import { parseHexBytes, toBareHex, type Hex } from "../util/hex.js";
 import { parseDockerCompose } from "./compose-yaml.js";
+import { ComposeYamlError } from "./errors.js";
 import { serializeAppCompose } from "./app-compose-json.js";
 import { APP_COMPOSE_SERIALIZATIONS, isWellFormedUnicode, type AppComposeSerialization } from "./serialize.js";
 
@@ -112,7 +113,7 @@ export function buildAppCompose(options: BuildAppComposeOptions): BuiltAppCompos
 function checkSerialization(value: unknown): AppComposeSerialization {
   if (value === undefined) return "dstack";
   if (typeof value !== "string" || !(APP_COMPOSE_SERIALIZATIONS as readonly string[]).includes(value)) {
-    throw new InvalidInputError(`serialization: expected one of ${APP_COMPOSE_SERIALIZATIONS.join(", ")}`, { details: `got ${JSON.stringify(value)}` });
+    throw new InvalidInputError(`serialization: expected one of ${APP_COMPOSE_SERIALIZATIONS.join(", ")}`, { details: `got ${JSON.stringify(value)}`, field: "serialization" });
   }
   return value as AppComposeSerialization;
 }
@@ -161,16 +162,16 @@ function flag(value: unknown, option: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") {
     // Catches CLI plumbing that passes "false", which is truthy.
-    throw new InvalidInputError(`${option}: expected true or false`, { details: `got ${JSON.stringify(value)}` });
+    throw new InvalidInputError(`${option}: expected true or false`, { details: `got ${JSON.stringify(value)}`, field: option });
   }
   return value;
 }
 
 function checkName(name: unknown): string {
-  if (typeof name !== "string") throw new InvalidInputError("name: expected a string", { details: `got ${typeof name}` });
-  if (name.trim() === "") throw new InvalidInputError("name: must not be empty");
-  if (CONTROL_CHARS.test(name)) throw new InvalidInputError("name: must not contain control characters (newlines, tabs, ...)");
-  if (!isWellFormedUnicode(name)) throw new InvalidInputError("name: contains an unpaired UTF-16 surrogate");
+  if (typeof name !== "string") throw new InvalidInputError("name: expected a string", { details: `got ${typeof name}`, field: "name" });
+  if (name.trim() === "") throw new InvalidInputError("name: must not be empty", { field: "name" });
+  if (CONTROL_CHARS.test(name)) throw new InvalidInputError("name: must not contain control characters (newlines, tabs, ...)", { field: "name" });
+  if (!isWellFormedUnicode(name)) throw new InvalidInputError("name: contains an unpaired UTF-16 surrogate", { field: "name" });
   return name;
 }
 
@@ -184,29 +185,35 @@ function checkDockerCompose(input: unknown): string {
       // vmm-cli does; dropping it would change the hash.
       text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(input);
     } catch (error) {
-      throw new InvalidInputError("dockerCompose: not valid UTF-8", { cause: error });
+      throw new InvalidInputError("dockerCompose: not valid UTF-8", { cause: error, field: "dockerCompose" });
     }
   } else {
-    throw new InvalidInputError("dockerCompose: expected YAML text or bytes", { details: `got ${typeof input}` });
+    throw new InvalidInputError("dockerCompose: expected YAML text or bytes", { details: `got ${typeof input}`, field: "dockerCompose" });
   }
-  if (text.trim() === "") throw new InvalidInputError("dockerCompose: must not be empty");
-  if (!isWellFormedUnicode(text)) throw new InvalidInputError("dockerCompose: contains an unpaired UTF-16 surrogate");
+  if (text.trim() === "") throw new InvalidInputError("dockerCompose: must not be empty", { field: "dockerCompose" });
+  if (!isWellFormedUnicode(text)) throw new InvalidInputError("dockerCompose: contains an unpaired UTF-16 surrogate", { field: "dockerCompose" });
   // Fail here rather than after the hash is on-chain and the CVM refuses to start.
-  parseDockerCompose(text, "dockerCompose");
+  try {
+    parseDockerCompose(text, "dockerCompose");
+  } catch (error) {
+    if (error instanceof ComposeYamlError) throw error.about("dockerCompose");
+    throw error;
+  }
   return text;
 }
 
 function checkAllowedEnvs(envs: unknown): string[] {
   if (envs === undefined) return [];
-  if (!Array.isArray(envs)) throw new InvalidInputError("allowedEnvs: expected a list of names", { details: `got ${typeof envs}` });
+  if (!Array.isArray(envs)) throw new InvalidInputError("allowedEnvs: expected a list of names", { details: `got ${typeof envs}`, field: "allowedEnvs" });
   const seen = new Set<string>();
   return envs.map((env: unknown, index) => {
     if (typeof env !== "string" || !ENV_NAME.test(env)) {
       throw new InvalidInputError(`allowedEnvs[${index}]: ${JSON.stringify(env)} is not a valid environment variable name`, {
         details: "Names must match [A-Za-z_][A-Za-z0-9_]* (letters, digits, underscore; not starting with a digit).",
+        field: `allowedEnvs[${index}]`,
       });
     }
-    if (seen.has(env)) throw new InvalidInputError(`allowedEnvs[${index}]: duplicate name ${JSON.stringify(env)}`);
+    if (seen.has(env)) throw new InvalidInputError(`allowedEnvs[${index}]: duplicate name ${JSON.stringify(env)}`, { field: `allowedEnvs[${index}]` });
     seen.add(env);
     return env;
   });
@@ -215,12 +222,13 @@ function checkAllowedEnvs(envs: unknown): string[] {
 function checkKeyProvider(value: unknown, kmsEnabled: boolean, localEnabled: boolean): KeyProviderKind | undefined {
   // The guest silently prefers KMS when both flags are set; make that choice explicit.
   if (kmsEnabled && localEnabled) {
-    throw new InvalidInputError("kmsEnabled and localKeyProviderEnabled: only one key provider can be enabled");
+    throw new InvalidInputError("kmsEnabled and localKeyProviderEnabled: only one key provider can be enabled", { field: "kmsEnabled and localKeyProviderEnabled" });
   }
   if (value === undefined) return undefined;
   if (typeof value !== "string" || !(KEY_PROVIDER_KINDS as readonly string[]).includes(value)) {
     throw new InvalidInputError(`keyProvider: expected one of ${KEY_PROVIDER_KINDS.join(", ")}`, {
       details: `got ${JSON.stringify(value)}`,
+      field: "keyProvider",
     });
   }
   const kind = value as KeyProviderKind;
@@ -228,27 +236,27 @@ function checkKeyProvider(value: unknown, kmsEnabled: boolean, localEnabled: boo
   // would make the flags in the signed manifest lie about which provider is used.
   const consistent = kind === "kms" ? kmsEnabled : kind === "local" ? localEnabled : !kmsEnabled && !localEnabled;
   if (!consistent) {
-    throw new InvalidInputError(`keyProvider: "${kind}" contradicts kmsEnabled=${kmsEnabled}, localKeyProviderEnabled=${localEnabled}`);
+    throw new InvalidInputError(`keyProvider: "${kind}" contradicts kmsEnabled=${kmsEnabled}, localKeyProviderEnabled=${localEnabled}`, { field: "keyProvider" });
   }
   return kind;
 }
 
 function checkKeyProviderId(value: unknown): string {
-  if (typeof value !== "string") throw new InvalidInputError("keyProviderId: expected a hex string", { details: `got ${typeof value}` });
+  if (typeof value !== "string") throw new InvalidInputError("keyProviderId: expected a hex string", { details: `got ${typeof value}`, field: "keyProviderId" });
   return toBareHex(parseHexBytes(value, "keyProviderId"));
 }
 
 function checkPreLaunchScript(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new InvalidInputError("preLaunchScript: expected a string", { details: `got ${typeof value}` });
-  if (!isWellFormedUnicode(value)) throw new InvalidInputError("preLaunchScript: contains an unpaired UTF-16 surrogate");
+  if (typeof value !== "string") throw new InvalidInputError("preLaunchScript: expected a string", { details: `got ${typeof value}`, field: "preLaunchScript" });
+  if (!isWellFormedUnicode(value)) throw new InvalidInputError("preLaunchScript: contains an unpaired UTF-16 surrogate", { field: "preLaunchScript" });
   return value === "" ? undefined : value;
 }
 
 function checkSwapSize(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidInputError("swapSizeBytes: expected a non-negative whole number of bytes", { details: `got ${String(value)}` });
+    throw new InvalidInputError("swapSizeBytes: expected a non-negative whole number of bytes", { details: `got ${String(value)}`, field: "swapSizeBytes" });
   }
   return value === 0 ? undefined : value;
 }

@@ -22,9 +22,18 @@ export class ComposeYamlError extends DstackGovernanceError {
   constructor(
     code: "INVALID_COMPOSE_YAML" | "COMPOSE_NO_SERVICES",
     message: string,
-    options: { details?: string; cause?: unknown } = {},
+    options: { details?: string; cause?: unknown; field?: string } = {},
   ) {
     super(code, message, options);
+  }
+
+  /** The same error, about the option `field` (whose value the YAML was). */
+  about(field: string): ComposeYamlError {
+    return new ComposeYamlError(this.code as "INVALID_COMPOSE_YAML" | "COMPOSE_NO_SERVICES", this.message, {
+      ...(this.details === undefined ? {} : { details: this.details }),
+      cause: this,
+      field,
+    });
   }
 }
 
@@ -37,7 +46,7 @@ export class AppComposeJsonError extends DstackGovernanceError {
 }
 
 /**
- * An app-compose fails a policy the caller required (e.g. `--require-pinned` with an image
+ * An app-compose fails a policy the caller required (e.g. images pinned by digest, with an image
  * not pinned by digest): a failed check, not bad input.
  */
 export class ComposePolicyError extends DstackGovernanceError {

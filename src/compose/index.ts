@@ -30,7 +30,7 @@ export {
   serializeAppCompose,
   type SerializedAppCompose,
 } from "./app-compose-json.js";
-export { checkAppComposePolicy, interpolatedEnvVars, type ComposePolicyReport } from "./policy.js";
+export { checkAppComposePolicy, interpolatedEnvVars, KMS_DISABLED_WARNING, undeclaredEnvsWarning, type ComposePolicyReport } from "./policy.js";
 export {
   allImagesPinned,
   analyzeAppComposeImages,

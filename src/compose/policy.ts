@@ -43,6 +43,14 @@ export function interpolatedEnvVars(composeYaml: string, source = "docker compos
   return [...names];
 }
 
+/** The warning for an app-compose whose keys do not come from the KMS. */
+export const KMS_DISABLED_WARNING = "kms_enabled is false: the CVM does not get its keys from the KMS, so the on-chain allowlist does not govern it";
+
+/** The warning for variables the compose file uses but `allowed_envs` does not list. */
+export function undeclaredEnvsWarning(names: readonly string[]): string {
+  return `the compose file uses ${names.map((name) => `\${${name}}`).join(", ")}, which allowed_envs does not list: where dstack enforces allowed_envs they are not delivered, so they are empty or their default`;
+}
+
 /**
  * Checks an app-compose (JSON text or its exact bytes): image pinning, the KMS, and
  * interpolated variables missing from `allowed_envs`. Throws the compose library's typed
@@ -62,11 +70,7 @@ export function checkAppComposePolicy(appCompose: string | Uint8Array, source = 
   for (const image of images) {
     if (image.status !== "pinned") warnings.push(`service ${image.service}: image ${image.image ?? "(none)"} is not pinned by @sha256 digest (${image.reason}), so this compose hash can run different code over time`);
   }
-  if (!kmsEnabled) warnings.push("kms_enabled is false: the CVM does not get its keys from the KMS, so the on-chain allowlist does not govern it (build with --kms-enabled)");
-  if (undeclaredEnvs.length > 0) {
-    warnings.push(
-      `the compose file uses ${undeclaredEnvs.map((name) => `\${${name}}`).join(", ")}, which allowed_envs does not list: where dstack enforces allowed_envs they are not delivered, so they are empty or their default (list them with --allowed-envs)`,
-    );
-  }
+  if (!kmsEnabled) warnings.push(KMS_DISABLED_WARNING);
+  if (undeclaredEnvs.length > 0) warnings.push(undeclaredEnvsWarning(undeclaredEnvs));
   return { images, allImagesPinned: pinned, kmsEnabled, undeclaredEnvs, warnings };
 }

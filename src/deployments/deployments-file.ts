@@ -26,7 +26,7 @@ export function deploymentsFile(dir: string, chainId: number): string {
 
 const NAME = /^[A-Za-z][A-Za-z0-9_.#-]{0,79}$/;
 
-/** Checks a deployment name (`--save-as`): a letter, then letters, digits, `_ . # -`; never an address. */
+/** Checks a deployment name (the CLI's save-as option): a letter, then letters, digits, `_ . # -`; never an address. */
 export function parseDeploymentName(value: string, flag: string): string {
   const name = value.trim();
   if (!NAME.test(name)) throw new InvalidInputError(`${flag}: expected a name (a letter, then letters, digits, _ . # -; at most 80), got ${JSON.stringify(name.slice(0, 60))}`);
@@ -57,7 +57,7 @@ export function recordDeployment(dir: string, chainId: number, record: Deploymen
     while (contracts[`${prefix}-${n}`] !== undefined) n += 1;
     chosen = `${prefix}-${n}`;
   } else if (contracts[chosen] !== undefined) {
-    throw new InvalidInputError(`--save-as: ${chosen} is already recorded in ${deploymentsFile(dir, chainId)}`);
+    throw new InvalidInputError(`saveAs: ${chosen} is already recorded in ${deploymentsFile(dir, chainId)}`, { field: "saveAs" });
   }
   writeStateFile(deploymentsFile(dir, chainId), { chainId, contracts: { ...contracts, [chosen]: record } });
   return chosen;
@@ -66,7 +66,7 @@ export function recordDeployment(dir: string, chainId: number, record: Deploymen
 /** Throws unless `name` is free on this chain (so a deployment is never sent under a name that cannot be recorded). */
 export function assertNameFree(dir: string, chainId: number, name: string): void {
   if (readDeployments(dir, chainId)[name] !== undefined) {
-    throw new InvalidInputError(`--save-as: ${name} is already recorded on chain ${chainId} (${deploymentsFile(dir, chainId)}); choose another name`);
+    throw new InvalidInputError(`saveAs: ${name} is already recorded on chain ${chainId} (${deploymentsFile(dir, chainId)}); choose another name`, { field: "saveAs" });
   }
 }
 

@@ -36,7 +36,7 @@ import {
 
 export class RecordError extends DstackGovernanceError {
   override name = "RecordError";
-  constructor(message: string, options: { details?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: { details?: string; cause?: unknown; field?: string } = {}) {
     super("RECORD_FAILED", message, options);
   }
 }
@@ -140,7 +140,7 @@ export async function recordSnapshot(options: RecordOptions): Promise<Snapshot> 
   // Logs of the listed contracts, from the first block any of them had code.
   const logAddresses = unique((options.logAddresses ?? addresses.filter((a) => accounts[a]?.code !== "0x")).map((a) => a.toLowerCase() as Hex));
   for (const address of logAddresses) {
-    if (accounts[address] === undefined) throw new RecordError(`--log-address ${address} must also be a recorded address`);
+    if (accounts[address] === undefined) throw new RecordError(`logAddress: ${address} must also be a recorded address`, { field: "logAddress" });
   }
   const starts = logAddresses.map((a) => accounts[a]!.codeSinceBlock ?? 0);
   const fromBlock = starts.length === 0 ? Number(forkBlock) : Math.min(...starts);

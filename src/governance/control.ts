@@ -8,7 +8,7 @@ import { isTimelock, readTimelockDelay, readTimelockHistory } from "./timelock-s
 /**
  * Who controls an address, followed down: a Safe's owners, a timelock's proposers,
  * executors and admins, and who controls those in turn. Every field is JSON-friendly
- * (integers as decimal strings) so the tree is also the `--json` output.
+ * (integers as decimal strings) so the tree is also the JSON output.
  */
 export type ControlNode =
   | { kind: "none"; address: Address }

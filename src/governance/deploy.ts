@@ -7,6 +7,7 @@ import { sendTransaction, submitTransaction } from "../chain/send-transaction.js
 import { TransactionRevertedError } from "../manage/errors.js";
 import { InvalidInputError } from "../util/errors.js";
 import { safeAbi, safeProxyFactoryAbi } from "./abi/safe.js";
+import { SafeContractsMissingError } from "./errors.js";
 import { revertReason } from "./simulate.js";
 import type { SafeContracts } from "./safe-contracts.js";
 import type { SignerClient } from "../chain/clients.js";
@@ -94,17 +95,17 @@ export async function deploySafe(
   threshold: bigint,
   saltNonce: bigint,
 ): Promise<Deployed> {
-  if (owners.length === 0) throw new InvalidInputError("--owners: at least one owner is needed");
-  if (new Set(owners.map((owner) => getAddress(owner))).size !== owners.length) throw new InvalidInputError("--owners: an owner is listed twice");
+  if (owners.length === 0) throw new InvalidInputError("owners: at least one owner is needed", { field: "owners" });
+  if (new Set(owners.map((owner) => getAddress(owner))).size !== owners.length) throw new InvalidInputError("owners: an owner is listed twice", { field: "owners" });
   if (threshold < 1n || threshold > BigInt(owners.length)) {
-    throw new InvalidInputError(`--threshold: must be between 1 and the number of owners (${owners.length})`);
+    throw new InvalidInputError(`threshold: must be between 1 and the number of owners (${owners.length})`, { field: "threshold" });
   }
   for (const key of ["safeSingletonAddress", "safeProxyFactoryAddress"] as const) {
     const code = await client.getCode({ address: contracts[key] }).catch((error: unknown) => {
       throw toRpcError(client, "eth_getCode", error);
     });
     if (code === undefined || code === "0x") {
-      throw new InvalidInputError(`--safe-contracts: no contract at ${contracts[key]} (${key}); deploy them with \`npx hardhat deploy-safe-contracts\``);
+      throw new SafeContractsMissingError(`safeContracts: no contract at ${contracts[key]} (${key})`, "deploy");
     }
   }
   const setup = encodeFunctionData({
@@ -118,7 +119,7 @@ export async function deploySafe(
     const { result } = await client.simulateContract({ account: signer.account, address: contracts.safeProxyFactoryAddress, abi: safeProxyFactoryAbi, functionName: "createProxyWithNonce", args });
     predicted = getAddress(result);
   } catch (error) {
-    if (isRevertError(error)) throw new TransactionRevertedError("create the Safe", `${revertReason(error)} (a Safe with these owners, threshold and --salt-nonce may already exist)`);
+    if (isRevertError(error)) throw new TransactionRevertedError("create the Safe", `${revertReason(error)} (a Safe with these owners, threshold and salt nonce may already exist)`);
     throw toRpcError(client, "eth_call", error);
   }
   const data = encodeFunctionData({ abi: safeProxyFactoryAbi, functionName: "createProxyWithNonce", args });

@@ -68,11 +68,11 @@ export function gasRefundLines(refund: GasRefund): string[] {
 
 /**
  * Refuses a proposal whose gas/refund fields are not all zero, unless `allowed`
- * (`--allow-gas-refund`); the message names each field and the payment.
+ * (allowGasRefund); the message names each field and the payment.
  */
 export function assertNoGasRefund(refund: GasRefund | undefined, where: string, allowed: boolean): void {
   if (refund === undefined || allowed) return;
   throw new GasRefundError(
-    `${where}: the proposal sets safeTxGas ${refund.safeTxGas}, baseGas ${refund.baseGas}, gasPrice ${refund.gasPrice}, gasToken ${refund.gasToken}, refundReceiver ${refund.refundReceiver}: ${refund.summary}; the toolkit proposes all of them zero. Refused; if you really mean to pay this refund, run again with --allow-gas-refund`,
+    `${where}: the proposal sets safeTxGas ${refund.safeTxGas}, baseGas ${refund.baseGas}, gasPrice ${refund.gasPrice}, gasToken ${refund.gasToken}, refundReceiver ${refund.refundReceiver}: ${refund.summary}; the toolkit proposes all of them zero. Refused`,
   );
 }

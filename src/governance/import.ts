@@ -144,13 +144,14 @@ function addPacked(parsed: ExternalTransaction, packed: Hex, owner: Address | un
 
 /**
  * Rebuilds the proposal for `chainId` from an external transaction: the safeTxHash is
- * recomputed and must equal the one the source states (and `expectedHash`, when given);
+ * recomputed and must equal the one the source states (and `expectedHash`, when given,
+ * named `expectedLabel` in messages);
  * EOA signatures with no stated signer take the address they recover to (checking them
  * against the owners is `checkProposal`'s work).
  */
-export async function proposalFromExternal(external: ExternalTransaction, chainId: number, safe: Address, expectedHash?: Hex): Promise<SafeProposal> {
+export async function proposalFromExternal(external: ExternalTransaction, chainId: number, safe: Address, expectedHash?: Hex, expectedLabel = "the expected safeTxHash"): Promise<SafeProposal> {
   const computed = safeTxHash(chainId, safe, external.tx);
-  for (const [stated, by] of [[external.safeTxHash, external.source], [expectedHash, "--safe-tx-hash"]] as const) {
+  for (const [stated, by] of [[external.safeTxHash, external.source], [expectedHash, expectedLabel]] as const) {
     if (stated !== undefined && stated.toLowerCase() !== computed) {
       throw new ProposalMismatchError(`${by} states safeTxHash ${stated}, but the transaction's fields hash to ${computed} for Safe ${safe} on chain ${chainId}: refusing to import it`);
     }

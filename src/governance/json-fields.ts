@@ -37,7 +37,7 @@ export function jsonNestingDepth(text: string, limit = Number.POSITIVE_INFINITY)
 export class JsonFields {
   constructor(
     private readonly object: Record<string, unknown>,
-    /** What is being read, for messages: `--proposal proposal.json`. */
+    /** What is being read, for messages: e.g. the proposal file's path. */
     readonly where: string,
   ) {}
 

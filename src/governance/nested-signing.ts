@@ -2,7 +2,7 @@ import { getAddress, recoverTypedDataAddress, zeroAddress, type Address, type Pu
 
 import type { SignerClient } from "../chain/clients.js";
 import { contractAcceptsSignature, safeMessageTypedData, safeTxSignedData } from "./contract-signatures.js";
-import { InvalidSignatureError, NotSafeOwnerError } from "./errors.js";
+import { InvalidSignatureError, NotSafeOwnerError, OwnerSafeWithoutFallbackError } from "./errors.js";
 import { proposalTransaction, type SafeProposal } from "./proposal.js";
 import type { CheckedProposal } from "./safe-proposal-check.js";
 import { assertSafeOwner, signingFailureReason } from "./safe-route.js";
@@ -30,7 +30,7 @@ export async function signAsOwnerSafe(client: PublicClient, signer: SignerClient
   const wanted = getAddress(ownerSafeAddress);
   const ownerSafe = await readOwnerSafe(client, checked, wanted, me);
   const existing = checked.kept.find((entry) => entry.signer === wanted);
-  if (existing !== undefined && existing.kind !== "contract") throw new InvalidSignatureError(`--owner-safe: the file holds an EOA signature for ${wanted}, which is a contract`);
+  if (existing !== undefined && existing.kind !== "contract") throw new InvalidSignatureError(`ownerSafe: the file holds an EOA signature for ${wanted}, which is a contract`, { field: "ownerSafe" });
   const inner = existing?.ownerSignatures ?? [];
   if (inner.some((entry) => entry.signer === me)) throw new InvalidSignatureError(`${me} has already signed for owner Safe ${wanted}`);
   const signed = safeTxSignedData(proposal.chainId, proposal.safe, proposalTransaction(proposal));
@@ -57,20 +57,18 @@ export async function readOwnerSafe(client: PublicClient, checked: CheckedPropos
   const wanted = getAddress(ownerSafe);
   const me = getAddress(signer);
   if (!checked.safe.owners.includes(wanted)) {
-    throw new NotSafeOwnerError(`--owner-safe: ${wanted} is not an owner of Safe ${checked.safe.address} (owners: ${checked.safe.owners.join(", ")})`);
+    throw new NotSafeOwnerError(`ownerSafe: ${wanted} is not an owner of Safe ${checked.safe.address} (owners: ${checked.safe.owners.join(", ")})`, { field: "ownerSafe" });
   }
-  const info = await readSafe(client, wanted, "--owner-safe");
+  const info = await readSafe(client, wanted, "ownerSafe");
   assertSafeOwner(info, me, "sign for it");
   // Safe answers isValidSignature only through its fallback handler: without one, a signature would never count.
   if (info.fallbackHandler === zeroAddress) {
-    throw new InvalidSignatureError(
-      `owner Safe ${wanted} has no fallback handler, so it cannot answer isValidSignature and its owners' signatures would never count; approve on chain instead: \`npx hardhat safe-approve-hash --proposal FILE --via safe --safe ${wanted}\``,
-    );
+    throw new OwnerSafeWithoutFallbackError(wanted);
   }
   return info;
 }
 
-/** The owners of `safe` that are Safes with `account` among their owners (where `--owner-safe` applies). */
+/** The owners of `safe` that are Safes with `account` among their owners (where signing as an owner Safe applies). */
 export async function ownerSafesOf(client: PublicClient, safe: SafeInfo, account: Address): Promise<Address[]> {
   const found: Address[] = [];
   for (const owner of safe.owners) {

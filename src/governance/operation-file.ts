@@ -13,7 +13,7 @@ import { operationId, serializeOperation, type SerializedOperation, type Timeloc
 export const OPERATION_FORMAT = "dstack-governance/timelock-operation";
 
 /**
- * A timelock operation file, written when a command schedules with `--via timelock`: what
+ * A timelock operation file, written when a command schedules on the `timelock` route: what
  * `timelock-execute` and `timelock-cancel` need, with the operation's calls decoded for
  * whoever executes it.
  */
@@ -76,7 +76,7 @@ export function parseOperation(value: unknown, where: string): TimelockOperation
   return op;
 }
 
-/** What `timelock-execute`/`timelock-cancel` read from `--operation FILE`. */
+/** What `timelock-execute`/`timelock-cancel` read from an operation file. */
 export interface LoadedOperation {
   chainId: number;
   operation: TimelockOperation;
@@ -87,7 +87,7 @@ export interface LoadedOperation {
 }
 
 /**
- * Reads an operation from a timelock operation file or from a `--via safe,timelock`
+ * Reads an operation from a timelock operation file or from a `safe,timelock` route's
  * Safe proposal (whose transaction schedules it); either way the id is re-derived and
  * the readable actions re-decoded and compared.
  */

@@ -10,47 +10,44 @@ import { parseOperationSource, type LoadedOperation } from "./operation-file.js"
 import { operationId } from "./timelock-operation.js";
 import { readTimelockDelay, readTimelockHistory } from "./timelock-state.js";
 
-export interface OperationSourceArgs {
-  /** An operation file or a `--via safe,timelock` proposal. */
-  operation?: string;
-  timelock?: Address;
-  id?: Hex;
-  fromBlock?: bigint;
-}
+/**
+ * Where an operation comes from: a file (an operation file, or the `safe,timelock` route's
+ * proposal that scheduled it; `timelock`, when given, must be its timelock), or the
+ * timelock's events for operation `id`.
+ */
+export type OperationSource =
+  | { file: string; /** How messages name the file (default: its path). */ label?: string; timelock?: Address }
+  | { timelock: Address; id: Hex; /** First block searched for its events. */ fromBlock?: bigint };
 
 /**
  * Loads a timelock operation for `timelock-execute`/`timelock-cancel`/`timelock-status`:
- * from `--operation FILE` (an operation file, or the Safe proposal that scheduled it), or
- * rebuilt from the timelock's `CallScheduled`/`CallSalt` events with `--timelock` and
- * `--id`. Either way the timelock itself must compute the same id from the calls.
+ * from a file (an operation file, or the Safe proposal that scheduled it), or rebuilt from
+ * the timelock's `CallScheduled`/`CallSalt` events. Either way the timelock itself must
+ * compute the same id from the calls.
  */
-export async function loadOperation(client: PublicClient, args: OperationSourceArgs): Promise<LoadedOperation> {
+export async function loadOperation(client: PublicClient, source: OperationSource): Promise<LoadedOperation> {
   let loaded: LoadedOperation;
   const chainId = await client.getChainId().catch((error: unknown) => {
     throw toRpcError(client, "eth_chainId", error);
   });
-  if (args.operation !== undefined) {
-    if (args.id !== undefined) throw new InvalidInputError("give either --operation FILE or --timelock ADDRESS --id ID, not both");
-    const where = `--operation ${args.operation}`;
-    const text = await readTextFile(args.operation, "--operation");
+  if ("file" in source) {
+    const where = source.label ?? source.file;
+    const text = await readTextFile(source.file, "operation");
     loaded = parseOperationSource(text, where);
     if (loaded.chainId !== chainId) throw new WrongChainError(loaded.chainId, chainId);
-    if (args.timelock !== undefined && getAddress(args.timelock) !== loaded.operation.timelock) {
-      throw new InvalidInputError(`--timelock: ${args.timelock} is not the timelock of ${where} (${loaded.operation.timelock})`);
+    if (source.timelock !== undefined && getAddress(source.timelock) !== loaded.operation.timelock) {
+      throw new InvalidInputError(`timelock: ${source.timelock} is not the timelock of ${where} (${loaded.operation.timelock})`, { field: "timelock" });
     }
   } else {
-    if (args.timelock === undefined || args.id === undefined) {
-      throw new InvalidInputError("give --operation FILE (written when the operation was scheduled, or the Safe proposal), or --timelock ADDRESS with --id OPERATION_ID");
-    }
-    await readTimelockDelay(client, args.timelock);
-    const history = await readTimelockHistory(client, args.timelock, args.fromBlock === undefined ? {} : { fromBlock: args.fromBlock });
-    const found = history.operations.find((entry) => entry.id === args.id!.toLowerCase());
+    await readTimelockDelay(client, source.timelock);
+    const history = await readTimelockHistory(client, source.timelock, source.fromBlock === undefined ? {} : { fromBlock: source.fromBlock });
+    const found = history.operations.find((entry) => entry.id === source.id.toLowerCase());
     if (found === undefined) {
-      throw new InvalidInputError(`--id: no operation ${args.id} was scheduled on timelock ${args.timelock} in blocks ${history.fromBlock}..${history.toBlock}`);
+      throw new InvalidInputError(`id: no operation ${source.id} was scheduled on timelock ${source.timelock} in blocks ${history.fromBlock}..${history.toBlock}`, { field: "id" });
     }
     loaded = { chainId, operation: found.operation, id: found.id, summaries: [], source: `CallScheduled events (block ${found.scheduledInBlock})` };
   }
-  await readTimelockDelay(client, loaded.operation.timelock, "--operation (timelock)");
+  await readTimelockDelay(client, loaded.operation.timelock, "operation (timelock)");
   const op = loaded.operation;
   const onChain = (await (
     op.batch

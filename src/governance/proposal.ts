@@ -23,7 +23,7 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
  * `safe-execute` needs to execute. The Safe transaction fields are what the safeTxHash
  * covers; `actions` are their decoding (re-derived and compared whenever the file is
  * read); `summaries` are the proposing command's own words; `timelock` is the operation a
- * `--via safe,timelock` proposal schedules (for `timelock-execute` later).
+ * `safe,timelock` route's proposal schedules (for `timelock-execute` later).
  */
 export interface SafeProposal {
   format: typeof PROPOSAL_FORMAT;
@@ -153,7 +153,7 @@ export function parseProposal(text: string, where: string): SafeProposal {
  * Reads a proposal file named by `flag` and checks it against itself, offline: an edited
  * file is refused before the chain is even contacted. `where` names it in messages.
  */
-export async function readProposalFile(path: string, flag = "--proposal"): Promise<{ proposal: SafeProposal; where: string }> {
+export async function readProposalFile(path: string, flag: string): Promise<{ proposal: SafeProposal; where: string }> {
   const where = `${flag} ${path}`;
   const proposal = parseProposal(await readTextFile(path, flag), where);
   checkProposalIntegrity(proposal, where);

@@ -9,9 +9,6 @@ import type { SafeProposal } from "./proposal.js";
 import type { SafeInfo } from "./safe-state.js";
 import type { OperationStatus } from "./timelock-state.js";
 
-/** `--network NAME` for the next-step hints (omitted on the default network). */
-export const networkFlag = (network: string | undefined): string => (network === undefined || network === "default" ? "" : ` --network ${network}`);
-
 /**
  * What a signer reads before signing, in this order: the gas/refund terms when not zero
  * (a warning, only shown when the signer allowed them); the proposer's free text, marked

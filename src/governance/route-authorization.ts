@@ -25,9 +25,9 @@ export async function requiredSender(client: PublicClient, target: Address, send
 
 /**
  * Checks that the route's executor is who the plan needs (the owner, or the pending owner
- * for accept-ownership): the Safe on `--via safe`, the timelock on the timelock routes.
- * When it is not, the message names who is and the route that reaches it, e.g. an app
- * owned by a Safe refused on `--via direct` suggests `--via safe --safe 0x…`.
+ * for accept-ownership): the Safe on the `safe` route, the timelock on the timelock routes.
+ * When it is not, the error names who is, and carries what it is so that a front end can
+ * suggest the route that reaches it (an app owned by a Safe: propose through that Safe).
  *
  * On the direct route only contract owners that are a Safe or a timelock are handled
  * here; every other mismatch is left to the direct pre-flight (`NotOwnerError`).
@@ -47,9 +47,11 @@ export async function assertRouteSender(client: PublicClient, target: Address, s
   // Direct route, owner an EOA or an unknown contract: the direct pre-flight names the owner.
   if (route.kind === "direct" && (kind === "eoa" || kind === "contract")) return;
   const who = await describeController(client, required.address, kind);
-  const suggestion = suggestRoute(required.address, kind);
-  const subject = route.kind === "direct" ? `signer ${executor}` : `--via ${route.kind}: ${route.kind === "safe" ? "Safe" : "timelock"} ${executor}`;
-  throw new RouteNotAuthorizedError(`${subject} is not the ${required.role} of ${target}; the ${required.role} is ${who}${suggestion === undefined ? "" : `: ${suggestion}`}`);
+  const subject = route.kind === "direct" ? `signer ${executor}` : `${route.kind === "safe" ? "Safe" : "timelock"} ${executor}`;
+  throw new RouteNotAuthorizedError(`${subject} is not the ${required.role} of ${target}; the ${required.role} is ${who}`, {
+    route: route.kind,
+    required: { address: required.address, kind },
+  });
 }
 
 async function describeController(client: PublicClient, address: Address, kind: string): Promise<string> {
@@ -62,11 +64,3 @@ async function describeController(client: PublicClient, address: Address, kind: 
   return `${address} (a contract)`;
 }
 
-function suggestRoute(address: Address, kind: string): string | undefined {
-  if (kind === "safe") return `propose the change with --via safe --safe ${address}`;
-  if (kind === "timelock") {
-    return `schedule the change with --via timelock --timelock ${address} (or --via safe,timelock --safe SAFE --timelock ${address} when a Safe is its proposer)`;
-  }
-  if (kind === "eoa") return "send it directly from that account (--via direct, --from)";
-  return undefined;
-}

@@ -5,12 +5,12 @@ import { getAddress, keccak256, type Address, type Hex, type PublicClient } from
 import { toRpcError } from "../chain/errors.js";
 import { parseAddressText } from "../util/address.js";
 import { InvalidInputError } from "../util/errors.js";
-import { NotGovernanceContractError } from "./errors.js";
+import { MultiSendMissingError, NotGovernanceContractError, SafeContractsMissingError } from "./errors.js";
 import { readTextFile } from "../util/files.js";
 
 /**
  * The Safe infrastructure contracts of one chain, in protocol-kit's `contractNetworks`
- * shape, so a `--safe-contracts` file (`{ "<chainId>": { … } }`) can be handed to
+ * shape, so a Safe contracts file (`{ "<chainId>": { … } }`) can be handed to
  * protocol-kit as is. On public networks the canonical v1.4.1 deployments are known
  * (`@safe-global/safe-deployments`); a local chain needs `deploy-safe-contracts`.
  */
@@ -66,26 +66,33 @@ export async function codeHashAt(client: PublicClient, address: Address): Promis
   return code === undefined || code === "0x" ? undefined : keccak256(code);
 }
 
-/** Reads and checks a `--safe-contracts` file; returns the entry for `chainId` (or undefined). */
-export async function readSafeContractsFile(path: string, chainId: number, flag = "--safe-contracts"): Promise<SafeContracts | undefined> {
+/** Reads and checks a Safe contracts file; returns the entry for `chainId` (or undefined). */
+export async function readSafeContractsFile(path: string, chainId: number, flag = "safeContracts"): Promise<SafeContracts | undefined> {
+  // An option key (not a CLI flag) is the errors' field, for front ends to name as they do.
+  const about = flag.startsWith("-") ? {} : { field: flag };
   const text = await readTextFile(path, flag);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new InvalidInputError(`${flag}: ${path} is not JSON`);
+    throw new InvalidInputError(`${flag}: ${path} is not JSON`, about);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidInputError(`${flag}: ${path} must be an object keyed by chain id ({ "31337": { "safeSingletonAddress": … } })`);
+    throw new InvalidInputError(`${flag}: ${path} must be an object keyed by chain id ({ "31337": { "safeSingletonAddress": … } })`, about);
   }
   const entry = (parsed as Record<string, unknown>)[String(chainId)];
   if (entry === undefined) return undefined;
-  if (typeof entry !== "object" || entry === null) throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} is not an object`);
+  if (typeof entry !== "object" || entry === null) throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} is not an object`, about);
   const out: Partial<SafeContracts> = {};
   for (const key of SAFE_CONTRACT_KEYS) {
     const value = (entry as Record<string, unknown>)[key];
-    if (typeof value !== "string") throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} has no valid ${key}`);
-    out[key] = parseAddressText(value, `${flag}: entry ${chainId} of ${path}, ${key}`);
+    if (typeof value !== "string") throw new InvalidInputError(`${flag}: entry ${chainId} of ${path} has no valid ${key}`, about);
+    try {
+      out[key] = parseAddressText(value, `${flag}: entry ${chainId} of ${path}, ${key}`);
+    } catch (error) {
+      if (error instanceof InvalidInputError && about.field !== undefined) throw new InvalidInputError(error.message, { ...about, cause: error });
+      throw error;
+    }
   }
   return out as SafeContracts;
 }
@@ -118,20 +125,18 @@ export function canonicalSafeContracts(chainId: number, version = "1.4.1"): Safe
 }
 
 /**
- * The Safe contracts to use on this chain: the `--safe-contracts` file's entry when given,
+ * The Safe contracts to use on this chain: the Safe contracts file's entry when given,
  * else the canonical v1.4.1 deployments. Throws, naming the flag, when neither exists.
  */
 export async function resolveSafeContracts(chainId: number, file: string | undefined): Promise<SafeContracts> {
   if (file !== undefined) {
     const fromFile = await readSafeContractsFile(file, chainId);
-    if (fromFile === undefined) throw new InvalidInputError(`--safe-contracts: ${file} has no entry for chain ${chainId}`);
+    if (fromFile === undefined) throw new InvalidInputError(`safeContracts: ${file} has no entry for chain ${chainId}`, { field: "safeContracts" });
     return fromFile;
   }
   const canonical = canonicalSafeContracts(chainId);
   if (canonical === undefined) {
-    throw new InvalidInputError(
-      `--safe-contracts: no canonical Safe v1.4.1 deployment is known on chain ${chainId}; deploy them with \`npx hardhat deploy-safe-contracts --out safe-contracts.json\` and pass --safe-contracts safe-contracts.json`,
-    );
+    throw new SafeContractsMissingError(`safeContracts: no canonical Safe v1.4.1 deployment is known on chain ${chainId}`, "deploy-and-pass");
   }
   return canonical;
 }
@@ -149,9 +154,7 @@ export async function resolveMultiSendCallOnly(client: PublicClient, chainId: nu
 export async function assertMultiSendCallOnly(client: PublicClient, address: Address, chainId: number): Promise<string> {
   const hash = await codeHashAt(client, address);
   if (hash === undefined) {
-    throw new NotGovernanceContractError(
-      `no MultiSendCallOnly at ${address} on chain ${chainId}; deploy the Safe contracts with \`npx hardhat deploy-safe-contracts\` and pass --safe-contracts FILE`,
-    );
+    throw new MultiSendMissingError(`no MultiSendCallOnly at ${address} on chain ${chainId}`);
   }
   const release = MULTI_SEND_CALL_ONLY_CODE_HASHES[hash];
   if (release === undefined) {

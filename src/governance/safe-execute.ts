@@ -36,8 +36,8 @@ export function assertThreshold(checked: CheckedProposal, where: string): void {
   const pending = checked.pending.map((entry) => `${entry.signer} (a Safe: ${entry.have} of its ${entry.need} owner signatures)`);
   throw new ThresholdNotMetError(
     `${where}: threshold not met: ${have} of the ${checked.safe.threshold} required signatures of Safe ${checked.safe.address}` +
-      `${signed.length === 0 ? "" : ` (signed by ${signed.join(", ")})`}; ${checked.safe.threshold - have} more needed from ${[...checked.missing.filter((owner) => !checked.pending.some((entry) => entry.signer === owner)), ...pending].join(", ")}: ` +
-      `each runs \`npx hardhat safe-sign ${where}\` (an owner that is a Safe: its owners add --owner-safe SAFE; a hardware or contract wallet: \`npx hardhat safe-approve-hash ${where}\`)`,
+      `${signed.length === 0 ? "" : ` (signed by ${signed.join(", ")})`}; ${checked.safe.threshold - have} more needed from ${[...checked.missing.filter((owner) => !checked.pending.some((entry) => entry.signer === owner)), ...pending].join(", ")}`,
+    where,
   );
 }
 

@@ -21,7 +21,7 @@ import { readTimelockDelay } from "./timelock-state.js";
 
 export interface CheckedProposal {
   safe: SafeInfo;
-  /** Non-zero gas/refund fields (only when the signer allowed them with --allow-gas-refund). */
+  /** Non-zero gas/refund fields (only when the signer allowed them: allowGasRefund). */
   gasRefund?: GasRefund;
   /** What the chain adds to the decoded actions: a new controller without code, a no-op upgrade. */
   notes: string[];

@@ -4,7 +4,7 @@ import { toRpcError } from "../chain/errors.js";
 import type { PlannedCall } from "../manage/planned-call.js";
 import type { SignerClient } from "../chain/clients.js";
 import { safeAbi } from "./abi/safe.js";
-import { InvalidSignatureError, NotSafeOwnerError, ProposalMismatchError, SafeNonceError } from "./errors.js";
+import { InvalidSignatureError, ProposalMismatchError, SafeNonceError, SignerNotSafeOwnerError } from "./errors.js";
 import { encodeMultiSendCall } from "./multisend.js";
 import { buildProposal, proposalTransaction, type SafeProposal } from "./proposal.js";
 import type { SafeRouteOptions } from "./route.js";
@@ -24,8 +24,8 @@ export interface PreparedSafeProposal {
 /** Throws `NotSafeOwnerError` unless `account` is an owner of the Safe. */
 export function assertSafeOwner(safe: SafeInfo, account: Address, action: string): void {
   if (!safe.owners.includes(getAddress(account))) {
-    throw new NotSafeOwnerError(
-      `signer ${getAddress(account)} is not an owner of Safe ${safe.address} (owners: ${safe.owners.join(", ")}): its signature would not count; ${action} with an owner's account (--from)`,
+    throw new SignerNotSafeOwnerError(
+      `signer ${getAddress(account)} is not an owner of Safe ${safe.address} (owners: ${safe.owners.join(", ")}): its signature would not count; ${action} with an owner's account`,
     );
   }
 }
@@ -46,7 +46,7 @@ export async function prepareSafeProposal(
   const safe = await readSafe(client, options.safe);
   assertSafeOwner(safe, signerAddress, "propose");
   const nonce = options.nonce ?? safe.nonce;
-  if (nonce < safe.nonce) throw new SafeNonceError(`--safe-nonce: nonce ${nonce} was already used (Safe ${safe.address} is at nonce ${safe.nonce})`);
+  if (nonce < safe.nonce) throw new SafeNonceError(`safeNonce: nonce ${nonce} was already used (Safe ${safe.address} is at nonce ${safe.nonce})`, { field: "safeNonce" });
   const gas: bigint[] = [];
   for (const call of calls) gas.push(await simulateAs(client, safe.address, call, `Safe ${safe.address}`));
   const [single] = calls;

@@ -40,7 +40,8 @@ export const SUPPORTED_SAFE_VERSIONS = ["1.3.0", "1.4.1"];
  * `NotGovernanceContractError` (naming `flag`) when the address has no code or does not
  * answer as a Safe, and for versions whose signing scheme this toolkit does not support.
  */
-export async function readSafe(client: PublicClient, address: Address, flag = "--safe"): Promise<SafeInfo> {
+export async function readSafe(client: PublicClient, address: Address, flag = "safe"): Promise<SafeInfo> {
+  const field = flag.startsWith("-") ? undefined : flag;
   const safe = getAddress(address);
   const code = await client.getCode({ address: safe }).catch((error: unknown) => {
     throw toRpcError(client, "eth_getCode", error);
@@ -55,10 +56,10 @@ export async function readSafe(client: PublicClient, address: Address, flag = "-
   ]);
   const [version, owners, threshold, nonce, modules] = results;
   if (owners.status !== "success" || threshold.status !== "success" || nonce.status !== "success" || version.status !== "success") {
-    throw new NotGovernanceContractError(`${flag}: ${safe} is not a Safe (getOwners/getThreshold/nonce/VERSION do not answer)`);
+    throw new NotGovernanceContractError(`${flag}: ${safe} is not a Safe (getOwners/getThreshold/nonce/VERSION do not answer)`, undefined, field);
   }
   if (!SUPPORTED_SAFE_VERSIONS.includes(version.result)) {
-    throw new NotGovernanceContractError(`${flag}: ${safe} is a Safe ${version.result}; this toolkit signs for Safe ${SUPPORTED_SAFE_VERSIONS.join(" and ")}`);
+    throw new NotGovernanceContractError(`${flag}: ${safe} is a Safe ${version.result}; this toolkit signs for Safe ${SUPPORTED_SAFE_VERSIONS.join(" and ")}`, undefined, field);
   }
   const slot = async (position: Hex): Promise<Address> => {
     const word = await client.getStorageAt({ address: safe, slot: position }).catch((error: unknown) => {
@@ -69,7 +70,7 @@ export async function readSafe(client: PublicClient, address: Address, flag = "-
   const [singleton, guard, fallbackHandler] = await Promise.all([slot(toHex(0, { size: 32 })), slot(GUARD_SLOT), slot(FALLBACK_HANDLER_SLOT)]);
   const singletonHash = await codeHashAt(client, singleton);
   // Modules act without owner signatures: an unreadable list is an error, never "none".
-  if (modules.status !== "success") throw new NotGovernanceContractError(`${flag}: Safe ${safe} does not answer getModulesPaginated: its modules cannot be listed`);
+  if (modules.status !== "success") throw new NotGovernanceContractError(`${flag}: Safe ${safe} does not answer getModulesPaginated: its modules cannot be listed`, undefined, field);
   return {
     address: safe,
     version: version.result,
@@ -89,7 +90,7 @@ async function allModules(client: PublicClient, safe: Address, first: readonly [
   const modules = first[0].map((module) => getAddress(module));
   let next = getAddress(first[1]);
   for (let pages = 1; next !== SENTINEL && next !== zeroAddress; pages += 1) {
-    if (pages >= MAX_MODULE_PAGES) throw new NotGovernanceContractError(`${flag}: Safe ${safe} lists more than ${MAX_MODULE_PAGES * Number(MODULE_PAGE)} modules`);
+    if (pages >= MAX_MODULE_PAGES) throw new NotGovernanceContractError(`${flag}: Safe ${safe} lists more than ${MAX_MODULE_PAGES * Number(MODULE_PAGE)} modules`, undefined, flag.startsWith("-") ? undefined : flag);
     const [page, after] = await client.readContract({ address: safe, abi: safeAbi, functionName: "getModulesPaginated", args: [next, MODULE_PAGE] }).catch((error: unknown) => {
       throw toRpcError(client, "eth_call", error);
     });

@@ -26,7 +26,7 @@ function client(options: ServiceOptions): SafeApiKit {
   try {
     return new SafeApiKitClass({ chainId: BigInt(options.chainId), txServiceUrl: options.url, ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) });
   } catch (error) {
-    throw new TransactionServiceError(`--propose-to-service: ${describeError(error)}`);
+    throw new TransactionServiceError(`proposeToService: ${describeError(error)}`, undefined, "proposeToService");
   }
 }
 

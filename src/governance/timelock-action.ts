@@ -53,28 +53,26 @@ export async function planTimelockAction(client: PublicClient, loaded: LoadedOpe
 export async function assertTimelockRole(client: PublicClient, timelock: Address, action: TimelockAction, executor: Address, label: string): Promise<void> {
   const role = action === "execute" ? "executor" : "canceller";
   if (await hasTimelockRole(client, timelock, role, executor)) return;
-  throw new RouteNotAuthorizedError(
-    `${label} ${executor} has no ${role === "executor" ? "EXECUTOR_ROLE" : "CANCELLER_ROLE"} on timelock ${timelock}${
-      role === "executor" ? "; if the Safe is the executor, run with --via safe --safe SAFE" : "; proposers are cancellers: if the Safe is the proposer, run with --via safe --safe SAFE"
-    }`,
-  );
+  throw new RouteNotAuthorizedError(`${label} ${executor} has no ${role === "executor" ? "EXECUTOR_ROLE" : "CANCELLER_ROLE"} on timelock ${timelock}`, { missingTimelockRole: role });
 }
 
 /** Refuses the timelock routes for tasks that act on a timelock themselves. */
 export function assertDirectOrSafe(via: string | undefined, task: string): void {
   const normalised = (via ?? "direct").trim().toLowerCase();
   if (normalised !== "direct" && normalised !== "safe") {
-    throw new InvalidInputError(`--via: ${task} runs directly or through a Safe (--via direct or --via safe), not ${JSON.stringify(via)}`);
+    throw new InvalidInputError(`via: ${task} runs directly or through a Safe (direct or safe), not ${JSON.stringify(via)}`, { field: "via" });
   }
 }
 
+/** Who can execute a timelock's operations: `signer` (or anyone, when the role is open), the Safe, or someone else. */
+export type TimelockExecutor = { kind: "signer" } | { kind: "safe"; safe: Address } | { kind: "other" };
+
 /**
- * The command that executes an operation once ready, for next-step hints: directly when
- * the executor role is open or held by `signer`, else through `safe` when the Safe holds it.
+ * Who executes an operation once ready, for next steps: `signer` directly when the executor
+ * role is open or held by it, else `safe` when that Safe holds the role.
  */
-export async function timelockExecuteHint(client: PublicClient, timelock: Address, source: string, options: { signer: Address; safe?: Address; network: string }): Promise<string> {
-  const direct = `npx hardhat timelock-execute --operation ${source}${options.network}`;
-  if (await hasTimelockRole(client, timelock, "executor", options.signer)) return direct;
-  if (options.safe !== undefined && (await hasTimelockRole(client, timelock, "executor", options.safe))) return `${direct} --via safe --safe ${options.safe}`;
-  return `${direct} (sent by an account with EXECUTOR_ROLE)`;
+export async function timelockExecutorOf(client: PublicClient, timelock: Address, options: { signer: Address; safe?: Address }): Promise<TimelockExecutor> {
+  if (await hasTimelockRole(client, timelock, "executor", options.signer)) return { kind: "signer" };
+  if (options.safe !== undefined && (await hasTimelockRole(client, timelock, "executor", options.safe))) return { kind: "safe", safe: options.safe };
+  return { kind: "other" };
 }

@@ -17,7 +17,7 @@ export const ROLE_IDS = {
 export type TimelockRole = keyof typeof ROLE_IDS;
 
 /** The minimum delay of a timelock; throws (naming `flag`) when the address is not a TimelockController. */
-export async function readTimelockDelay(client: PublicClient, address: Address, flag = "--timelock"): Promise<bigint> {
+export async function readTimelockDelay(client: PublicClient, address: Address, flag = "timelock"): Promise<bigint> {
   const timelock = getAddress(address);
   const code = await client.getCode({ address: timelock }).catch((error: unknown) => {
     throw toRpcError(client, "eth_getCode", error);
@@ -30,7 +30,7 @@ export async function readTimelockDelay(client: PublicClient, address: Address, 
   ]);
   const [delay, proposer, executor] = results;
   if (delay.status !== "success" || proposer.status !== "success" || executor.status !== "success" || proposer.result !== ROLE_IDS.proposer || executor.result !== ROLE_IDS.executor) {
-    throw new NotGovernanceContractError(`${flag}: ${timelock} is not an OpenZeppelin TimelockController (getMinDelay/PROPOSER_ROLE/EXECUTOR_ROLE do not answer as one)`);
+    throw new NotGovernanceContractError(`${flag}: ${timelock} is not an OpenZeppelin TimelockController (getMinDelay/PROPOSER_ROLE/EXECUTOR_ROLE do not answer as one)`, undefined, flag.startsWith("-") ? undefined : flag);
   }
   return delay.result;
 }

@@ -37,7 +37,7 @@ export async function planAppFlag(client: PublicClient, app: Address, flag: AppF
 export async function readUpgradesDisabled(client: PublicClient, app: Address): Promise<boolean> {
   const info = await readAppInfo(client, app);
   if (info.upgradesDisabled === null) {
-    throw new InvalidInputError(`--app: cannot tell whether upgrades of ${app} are disabled`, { details: info.warnings.join("; ") });
+    throw new InvalidInputError(`app: cannot tell whether upgrades of ${app} are disabled`, { details: info.warnings.join("; "), field: "app" });
   }
   return info.upgradesDisabled;
 }
@@ -59,7 +59,7 @@ export async function planDisableUpgrades(client: PublicClient, app: Address): P
 /** The implementation address in a proxy's ERC-1967 slot. */
 export async function readImplementation(client: PublicClient, proxy: Address): Promise<Address> {
   const { implementation } = await readAppInfo(client, proxy);
-  if (implementation === null) throw new InvalidInputError(`--app: ${proxy} has no ERC-1967 implementation (not a proxy)`);
+  if (implementation === null) throw new InvalidInputError(`app: ${proxy} has no ERC-1967 implementation (not a proxy)`, { field: "app" });
   return implementation;
 }
 
@@ -67,7 +67,7 @@ export async function readImplementation(client: PublicClient, proxy: Address): 
 export async function assertUpgradable(client: PublicClient, app: Address): Promise<void> {
   await assertTarget(client, "app", app);
   if (await readUpgradesDisabled(client, app)) {
-    throw new InvalidInputError(`--app: upgrades of ${app} are disabled for ever; it cannot be upgraded`);
+    throw new InvalidInputError(`app: upgrades of ${app} are disabled for ever; it cannot be upgraded`, { field: "app" });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Address } from "viem";
 
-import { DstackGovernanceError } from "../util/errors.js";
+import { DstackGovernanceError, InvalidInputError } from "../util/errors.js";
 
 /** The signer cannot make this change directly: it is not the owner (or pending owner). */
 export class NotOwnerError extends DstackGovernanceError {
@@ -50,4 +50,12 @@ function formatEth(wei: bigint): string {
   const whole = wei / 10n ** 18n;
   const fraction = (wei % 10n ** 18n).toString().padStart(18, "0").slice(0, 6).replace(/0+$/, "");
   return `${fraction.length > 0 ? `${whole}.${fraction}` : whole.toString()} ETH`;
+}
+
+/** The proposed new owner has no code (an EOA?) and the caller did not allow an EOA. */
+export class OwnerWithoutCodeError extends InvalidInputError {
+  override name = "OwnerWithoutCodeError";
+  constructor(readonly newOwner: Address) {
+    super(`to: ${newOwner} has no code (an EOA?)`, { field: "to" });
+  }
 }

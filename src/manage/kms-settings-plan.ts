@@ -30,9 +30,9 @@ export async function planRegisterApp(client: PublicClient, kms: Address, app: A
 /** Plans setting the DstackApp implementation used by the KMS factory. */
 export async function planSetAppImplementation(client: PublicClient, kms: Address, implementation: Address): Promise<ChangePlan> {
   await assertTarget(client, "kms", kms);
-  if (getAddress(implementation) === zeroAddress) throw new InvalidInputError("--implementation: must not be the zero address");
+  if (getAddress(implementation) === zeroAddress) throw new InvalidInputError("implementation: must not be the zero address", { field: "implementation" });
   const code = await client.getCode({ address: implementation });
-  if (code === undefined || code === "0x") throw new InvalidInputError(`--implementation: no contract at ${implementation}`);
+  if (code === undefined || code === "0x") throw new InvalidInputError(`implementation: no contract at ${implementation}`, { field: "implementation" });
   const current = (await client.readContract({ address: kms, abi: dstackKmsAbi, functionName: "appImplementation" })) as Address;
   if (getAddress(current) === getAddress(implementation)) return unchangedPlan(kms, "appImplementation", `already ${current}`);
   return {

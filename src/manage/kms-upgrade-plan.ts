@@ -10,7 +10,7 @@ import { assertUupsImplementation } from "./uups-implementation.js";
 /** The implementation address in a KMS proxy's ERC-1967 slot. */
 export async function readKmsImplementation(client: PublicClient, kms: Address): Promise<Address> {
   const { implementation } = await readKmsInfo(client, kms);
-  if (implementation === null) throw new InvalidInputError(`--kms: ${kms} has no ERC-1967 implementation (not a proxy)`);
+  if (implementation === null) throw new InvalidInputError(`kms: ${kms} has no ERC-1967 implementation (not a proxy)`, { field: "kms" });
   return implementation;
 }
 

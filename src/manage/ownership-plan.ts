@@ -2,6 +2,7 @@ import { getAddress, zeroAddress, type Address, type PublicClient } from "viem";
 
 import { dstackAppAbi } from "../abi/dstack-app.js";
 import { InvalidInputError } from "../util/errors.js";
+import { OwnerWithoutCodeError } from "./errors.js";
 import { plannedCall, type ChangePlan } from "./planned-call.js";
 import { assertTarget, type TargetKind } from "./targets.js";
 
@@ -19,11 +20,11 @@ export async function planTransferOwnership(
 ): Promise<ChangePlan> {
   await assertTarget(client, kind, target);
   if (getAddress(newOwner) === zeroAddress) {
-    throw new InvalidInputError("--to: the zero address cannot own a contract (renouncing is not offered here)");
+    throw new InvalidInputError("to: the zero address cannot own a contract (renouncing is not offered here)", { field: "to" });
   }
   const code = await client.getCode({ address: newOwner });
   if ((code === undefined || code === "0x") && !options.allowEoa) {
-    throw new InvalidInputError(`--to: ${newOwner} has no code (an EOA?); pass --to-eoa to transfer to an externally owned account`);
+    throw new OwnerWithoutCodeError(newOwner);
   }
   const [owner, pending] = await Promise.all([
     client.readContract({ address: target, abi: dstackAppAbi, functionName: "owner" }) as Promise<Address>,
@@ -48,7 +49,7 @@ export async function planAcceptOwnership(client: PublicClient, kind: TargetKind
   await assertTarget(client, kind, target);
   const pending = (await client.readContract({ address: target, abi: dstackAppAbi, functionName: "pendingOwner" })) as Address;
   if (getAddress(pending) === zeroAddress) {
-    throw new InvalidInputError(`${kind === "app" ? "--app" : "--kms"}: ${target} has no pending owner; run transfer-ownership first`);
+    throw new InvalidInputError(`${kind}: ${target} has no pending owner; run transfer-ownership first`, { field: kind });
   }
   return {
     target,

@@ -13,16 +13,16 @@ import { InvalidInputError } from "../util/errors.js";
 export async function assertUupsImplementation(client: PublicClient, implementation: Address): Promise<void> {
   const code = await client.getCode({ address: implementation });
   if (code === undefined || code === "0x") {
-    throw new InvalidInputError(`--implementation: no contract at ${implementation}`);
+    throw new InvalidInputError(`implementation: no contract at ${implementation}`, { field: "implementation" });
   }
   let uuid: Hex;
   try {
     uuid = (await client.readContract({ address: implementation, abi: dstackAppAbi, functionName: "proxiableUUID" })) as Hex;
   } catch (error) {
     if (!isRevertError(error)) throw toRpcError(client, "eth_call", error);
-    throw new InvalidInputError(`--implementation: ${implementation} is not a UUPS implementation (no proxiableUUID())`);
+    throw new InvalidInputError(`implementation: ${implementation} is not a UUPS implementation (no proxiableUUID())`, { field: "implementation" });
   }
   if (uuid.toLowerCase() !== ERC1967_IMPLEMENTATION_SLOT) {
-    throw new InvalidInputError(`--implementation: ${implementation} reports proxiableUUID ${uuid}, not the ERC-1967 slot`);
+    throw new InvalidInputError(`implementation: ${implementation} reports proxiableUUID ${uuid}, not the ERC-1967 slot`, { field: "implementation" });
   }
 }

@@ -26,7 +26,7 @@ import { MonitorConfigError } from "./errors.js";
  *       endpointStyle: phala  # or guest-agent
  *       app: 0x…              # default: the attested app-id
  *       kms: 0x…              # also check registration and the OS image
- *       network: sepolia      # a Hardhat network, or rpcUrl: https://… (default: --network)
+ *       network: sepolia      # a Hardhat network, or rpcUrl: https://… (default: the command's network)
  *       reportData: nonce     # fresh nonce bound as report data (default), or none
  *       appCompose: ./app-compose.json   # relative to this file
  *       quoteSignature: local # or phala-api, skip, or { mode: local, pccsUrl, provider, acceptTcbStatuses }

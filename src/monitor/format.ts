@@ -2,7 +2,7 @@ import { escapeTerminalText } from "../util/terminal-text.js";
 import type { RoundReport } from "./monitor.js";
 import type { TargetResult } from "./target-check.js";
 
-/** The JSON line of one target in one round (`--json`, `--out`). */
+/** The JSON line of one target in one round (JSON output, the output file). */
 export interface MonitorJsonLine {
   time: string;
   round: number;
@@ -44,7 +44,7 @@ const safe = escapeTerminalText;
 const clip = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 const LABEL = { pass: "ok", fail: "FAIL", error: "ERROR" } as const;
 
-/** The compact per-round table printed without `--json`. Changed targets are marked `*`. */
+/** The compact per-round table printed without JSON output. Changed targets are marked `*`. */
 export function formatRoundTable(report: RoundReport): string[] {
   const counts = { pass: 0, fail: 0, error: 0 };
   for (const r of report.results) counts[r.state] += 1;

@@ -7,7 +7,7 @@ import { postWebhook, type WebhookOptions, type WebhookOutcome } from "./webhook
 export interface MonitorOptions extends RoundOptions {
   /** Between round starts; a round longer than this is followed at once by the next. */
   intervalMs: number;
-  /** One round only (`--once`). */
+  /** One round only. */
   once?: boolean;
   /** Stop after this many rounds (tests, bounded runs). */
   maxRounds?: number;

@@ -13,7 +13,7 @@ export class DstackGovernanceError extends Error {
   /**
    * The option the error is about, by its key in the calling API (`app`, `composeHash`,
    * `allowedEnvs[1]`); a message about it starts with `<field>: `. Front ends map it to
-   * their own name for the option (the CLI: `--app`).
+   * their own name for the option (the CLI: a flag).
    */
   readonly field?: string;
 

@@ -37,7 +37,7 @@ export async function readTextFile(
   const handle = await open(path, "r").catch(cannot);
   try {
     const { size } = await handle.stat().catch(cannot);
-    if (size > maxBytes) throw new InvalidInputError(tooLarge(size));
+    if (size > maxBytes) throw new InvalidInputError(tooLarge(size), fieldOf(flag));
     // Read until the end, refusing at one byte more than allowed: a file that grew after
     // stat() is refused too. The buffer is sized by stat(), not by the (large) limit.
     let buffer = Buffer.alloc(Math.min(size, maxBytes) + 1);
@@ -47,7 +47,7 @@ export async function readTextFile(
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null).catch(cannot);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > maxBytes) throw new InvalidInputError(tooLarge(undefined));
+      if (length > maxBytes) throw new InvalidInputError(tooLarge(undefined), fieldOf(flag));
     }
     return buffer.subarray(0, length).toString("utf8");
   } finally {
@@ -57,15 +57,20 @@ export async function readTextFile(
 
 function cannotRead(path: string, flag: string): (error: NodeJS.ErrnoException) => never {
   return (error) => {
-    throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`);
+    throw new InvalidInputError(`${flag}: cannot read ${path} (${error.code ?? error.message})`, fieldOf(flag));
   };
 }
 
 /** Writes a text file named by a flag (replacing it); a failure is an input error naming the flag. */
 export async function writeTextFile(path: string, text: string, flag: string): Promise<void> {
   await writeFile(path, text).catch((error: NodeJS.ErrnoException) => {
-    throw new InvalidInputError(`${flag}: cannot write ${path} (${error.code ?? error.message})`);
+    throw new InvalidInputError(`${flag}: cannot write ${path} (${error.code ?? error.message})`, fieldOf(flag));
   });
+}
+
+/** An option key (a CLI flag starts with a dash) is the error's field, for front ends to name as they do. */
+function fieldOf(label: string): { field?: string } {
+  return label.startsWith("-") ? {} : { field: label };
 }
 
 function formatBytes(bytes: number): string {

@@ -1,16 +1,11 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import { encodeFunctionData, getAddress, parseEventLogs, zeroAddress, zeroHash, type Address, type Hex } from "viem";
+import { getAddress, zeroHash, type Abi, type Hex } from "viem";
 
-import { dstackAppAbi } from "../../src/abi/dstack-app.js";
-import { dstackKmsAbi } from "../../src/abi/dstack-kms.js";
-import { plannedCall } from "../../src/manage/planned-call.js";
-import { executeDirect } from "../../src/manage/send-direct.js";
-import { assertKmsContract } from "../../src/chain/contract-checks.js";
+import { deployAppViaKms, deployAppWithProxy, type ContractCode } from "../../src/manage/deploy-app.js";
 import { assertNameFree, deploymentsFile, parseDeploymentName } from "../../src/deployments/deployments-file.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import { parseAddress, parseNonZeroBytes32 } from "../lib/args.js";
 import { connectSigner, deploymentsDir } from "../lib/connection.js";
-import { deployWith } from "../lib/deploy.js";
 import { parseContractRef, recordDeploymentFor, resolveContractRef } from "../lib/deployments.js";
 import { runCommand } from "../lib/output.js";
 
@@ -47,33 +42,11 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     if (saveAs !== undefined && persistent) assertNameFree(deploymentsDir(hre), chainId, saveAs);
     const kms = kmsRef === undefined ? undefined : resolveContractRef(hre, kmsRef, "--kms", chainId);
     const owner = givenOwner ?? getAddress(signer.account.address);
-    const initArgs = [owner, args.disableUpgrades, args.requireTcbUpToDate, args.allowAnyDevice, device, composeHash] as const;
-    const transactions: Array<{ step: string; transactionHash: `0x${string}`; gasUsed: bigint; blockNumber: bigint }> = [];
-    let app: Address;
-    let implementation: Address;
-
-    if (kms !== undefined) {
-      await assertKmsContract(publicClient, kms);
-      implementation = getAddress(await publicClient.readContract({ address: kms, abi: dstackKmsAbi, functionName: "appImplementation" }));
-      if (implementation === zeroAddress) {
-        throw new InvalidInputError(`--kms: ${kms} has no app implementation; run set-app-implementation first`);
-      }
-      const call = plannedCall(kms, dstackKmsAbi, "deployAndRegisterApp", initArgs, `deploy and register an app through KMS ${kms}`);
-      const [sent] = await executeDirect(publicClient, signer, { target: kms, calls: [call], unchanged: [], sender: { role: "anyone" } });
-      const receipt = await publicClient.getTransactionReceipt({ hash: sent!.hash });
-      const [event] = parseEventLogs({ abi: dstackKmsAbi, logs: receipt.logs, eventName: "AppDeployedViaFactory" });
-      if (event === undefined) throw new Error(`transaction ${sent!.hash} emitted no AppDeployedViaFactory event`);
-      app = getAddress(event.args.appId);
-      transactions.push({ step: "deployAndRegisterApp", transactionHash: sent!.hash, gasUsed: sent!.gasUsed, blockNumber: sent!.blockNumber });
-    } else {
-      const impl = await deployWith(hre, connection, publicClient, signer, "DstackApp", []);
-      implementation = impl.address;
-      transactions.push({ step: "implementation", transactionHash: impl.transactionHash, gasUsed: impl.gasUsed, blockNumber: impl.blockNumber });
-      const initData = encodeFunctionData({ abi: dstackAppAbi, functionName: "initialize", args: initArgs });
-      const proxy = await deployWith(hre, connection, publicClient, signer, "ERC1967Proxy", [implementation, initData]);
-      transactions.push({ step: "proxy", transactionHash: proxy.transactionHash, gasUsed: proxy.gasUsed, blockNumber: proxy.blockNumber });
-      app = proxy.address;
-    }
+    const init = { owner, disableUpgrades: args.disableUpgrades, requireTcbUpToDate: args.requireTcbUpToDate, allowAnyDevice: args.allowAnyDevice, device, composeHash };
+    const { app, implementation, transactions } =
+      kms !== undefined
+        ? await deployAppViaKms(publicClient, signer, kms, init)
+        : await deployAppWithProxy(publicClient, signer, { app: await contractCode(hre, "DstackApp"), proxy: await contractCode(hre, "ERC1967Proxy") }, init);
 
     const last = transactions[transactions.length - 1]!;
     const savedAs = recordDeploymentFor(
@@ -100,4 +73,9 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       ],
     };
   });
+}
+
+async function contractCode(hre: HardhatRuntimeEnvironment, name: "DstackApp" | "ERC1967Proxy"): Promise<ContractCode> {
+  const artifact = await hre.artifacts.readArtifact(name);
+  return { abi: artifact.abi as Abi, bytecode: artifact.bytecode as Hex };
 }

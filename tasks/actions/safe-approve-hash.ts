@@ -4,9 +4,8 @@ import { getAddress } from "viem";
 import { safeAbi } from "../../src/governance/abi/safe.js";
 import { approveHashCall, sendApproveHash, simulateApproveHash } from "../../src/governance/approve-hash.js";
 import { readProposalFile } from "../../src/governance/proposal.js";
-import { networkFlag, proposalLines, signatureLines } from "../../src/governance/report.js";
+import { proposalLines, signatureLines } from "../../src/governance/report.js";
 import { countedSigners } from "../../src/governance/safe-execute.js";
-import { parseRoute } from "../../src/governance/route.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { assertSafeOwner } from "../../src/governance/safe-route.js";
 import { assertDirectOrSafe } from "../../src/governance/timelock-action.js";
@@ -17,6 +16,8 @@ import { requireOption } from "../lib/args.js";
 import type { SendingDirectOrSafeArgs } from "../lib/builders.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
+import { networkFlag } from "../lib/next-steps.js";
+import { parseRoute } from "../lib/route-args.js";
 
 interface Args extends SendingDirectOrSafeArgs {
   proposal: string | undefined;
@@ -35,7 +36,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
     assertDirectOrSafe(args.via, "safe-approve-hash");
     const route = parseRoute({ ...args, timelock: undefined });
-    const { proposal, where } = await readProposalFile(path);
+    const { proposal, where } = await readProposalFile(path, "--proposal");
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
     const checked = await checkProposal(publicClient, proposal, where, "sign");
     const me = route.kind === "safe" ? route.safe.safe : getAddress(signer.account.address);

@@ -2,15 +2,16 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress } from "viem";
 
 import { proposalOperationId, proposalTransaction, readProposalFile, scheduledOperationOf } from "../../src/governance/proposal.js";
-import { networkFlag, operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";
+import { operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";
 import { assertThreshold, countedSigners, executeProposal, simulateExecution } from "../../src/governance/safe-execute.js";
 import { signatureStatusLines } from "../../src/governance/signature-check.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
-import { timelockExecuteHint } from "../../src/governance/timelock-action.js";
+import { timelockExecutorOf } from "../../src/governance/timelock-action.js";
 import { readOperationStatusWithPredecessor } from "../../src/governance/timelock-state.js";
 import { requireOption } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
+import { timelockExecuteCommand } from "../lib/next-steps.js";
 
 interface Args {
   proposal: string | undefined;
@@ -29,7 +30,7 @@ interface Args {
 export default async function (args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runCommand(args.json, async () => {
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
-    const { proposal, where } = await readProposalFile(path);
+    const { proposal, where } = await readProposalFile(path, "--proposal");
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
     const checked = await checkProposal(publicClient, proposal, where, "execute", { allowGasRefund: args.allowGasRefund === true });
     assertThreshold(checked, where);
@@ -67,7 +68,8 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       const operation = scheduledOperationOf(proposalTransaction(proposal))!;
       const status = await readOperationStatusWithPredecessor(publicClient, operation, id);
       data.timelock = { address: proposal.timelock.timelock, operationId: id, state: status.state, readyAt: status.readyAt, ...(status.blockedBy === undefined ? {} : { blockedBy: status.blockedBy }) };
-      const hint = await timelockExecuteHint(publicClient, proposal.timelock.timelock, path, { signer: getAddress(signer.account.address), safe: checked.safe.address, network: networkFlag(networkName) });
+      const executor = await timelockExecutorOf(publicClient, proposal.timelock.timelock, { signer: getAddress(signer.account.address), safe: checked.safe.address });
+      const hint = timelockExecuteCommand(path, executor, networkName);
       lines.push(`timelock operation ${id}: ${operationStatusLine(status)}`, `next: once ready, ${hint}`);
     }
     return { ok: true, data, lines };

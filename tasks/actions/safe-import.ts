@@ -3,8 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { readTextFile, writeTextFile } from "../../src/util/files.js";
 import { parseExternalTransaction, proposalFromExternal } from "../../src/governance/import.js";
 import { serializeProposal } from "../../src/governance/proposal.js";
-import { proposalLines, signatureLines, networkFlag } from "../../src/governance/report.js";
-import { parseServiceUrl } from "../../src/governance/route.js";
+import { proposalLines, signatureLines } from "../../src/governance/report.js";
 import { countedSigners } from "../../src/governance/safe-execute.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { fetchFromService } from "../../src/governance/service.js";
@@ -14,6 +13,8 @@ import { parseBytes32 } from "../../src/util/hex.js";
 import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
+import { networkFlag } from "../lib/next-steps.js";
+import { parseServiceUrl } from "../lib/route-args.js";
 
 interface Args {
   file: string | undefined;
@@ -59,7 +60,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     if (external.safe !== undefined && flagSafe !== undefined && external.safe !== flagSafe) throw new InvalidInputError(`--safe: ${flagSafe} is not the Safe ${external.safe} that ${source} names`);
     const safe = external.safe ?? flagSafe;
     if (safe === undefined) throw new InvalidInputError(`--safe is required: ${source} does not name the Safe`);
-    const proposal = await proposalFromExternal(external, chainId, safe, expected);
+    const proposal = await proposalFromExternal(external, chainId, safe, expected, "--safe-tx-hash");
     const out = args.out ?? `safe-tx-${proposal.safeTxHash}.json`;
     const checked = await checkProposal(publicClient, proposal, `${source} (imported)`, "sign");
     const kept = { ...proposal, signatures: checked.kept };

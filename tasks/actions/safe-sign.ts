@@ -4,8 +4,7 @@ import { getAddress } from "viem";
 import { writeTextFile } from "../../src/util/files.js";
 import { readProposalFile, serializeProposal, type SafeProposal } from "../../src/governance/proposal.js";
 import type { OwnerSignature } from "../../src/governance/signatures.js";
-import { networkFlag, proposalLines, signatureLines } from "../../src/governance/report.js";
-import { parseServiceUrl } from "../../src/governance/route.js";
+import { proposalLines, signatureLines } from "../../src/governance/report.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { ownerSafesOf, readOwnerSafe, signAsOwnerSafe } from "../../src/governance/nested-signing.js";
 import { assertSafeOwner, signProposal } from "../../src/governance/safe-route.js";
@@ -17,6 +16,8 @@ import { packSignatures } from "../../src/governance/signatures.js";
 import { parseAddress, requireOption } from "../lib/args.js";
 import { connectSigner } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
+import { networkFlag } from "../lib/next-steps.js";
+import { parseServiceUrl } from "../lib/route-args.js";
 
 interface Args {
   proposal: string | undefined;
@@ -42,7 +43,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const path = requireOption(args.proposal, "--proposal", "a Safe proposal file");
     const service = args.proposeToService === undefined ? undefined : parseServiceUrl(args.proposeToService);
     const ownerSafe = args.ownerSafe === undefined ? undefined : parseAddress(args.ownerSafe, "--owner-safe");
-    const { proposal, where } = await readProposalFile(path);
+    const { proposal, where } = await readProposalFile(path, "--proposal");
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
     const checked = await checkProposal(publicClient, proposal, where, "sign", { allowGasRefund: args.allowGasRefund === true });
     const me = getAddress(signer.account.address);

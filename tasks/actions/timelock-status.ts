@@ -13,6 +13,7 @@ import { parseBytes32 } from "../../src/util/hex.js";
 import { parseAddress } from "../lib/args.js";
 import { connectChain } from "../lib/connection.js";
 import { runCommand } from "../lib/output.js";
+import { operationSourceOf } from "../lib/operation-args.js";
 
 interface Args {
   operation: string | undefined;
@@ -37,12 +38,12 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const { publicClient, chainId } = await connectChain(hre);
 
     if (args.operation !== undefined || id !== undefined) {
-      const loaded = await loadOperation(publicClient, {
+      const loaded = await loadOperation(publicClient, operationSourceOf({
         ...(args.operation === undefined ? {} : { operation: args.operation }),
         ...(timelock === undefined ? {} : { timelock }),
         ...(id === undefined ? {} : { id }),
         ...(fromBlock === undefined ? {} : { fromBlock }),
-      });
+      }));
       const status = await readOperationStatusWithPredecessor(publicClient, loaded.operation, loaded.id);
       const actions = decodeOperation(loaded.operation);
       return {

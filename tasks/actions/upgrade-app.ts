@@ -3,7 +3,6 @@ import { getAddress, type Address, type Hex } from "viem";
 
 import { assertUpgradable, planUpgradeApp, readImplementation } from "../../src/manage/app-settings-plan.js";
 import { assertRouteSender } from "../../src/governance/route-authorization.js";
-import { parseRoute } from "../../src/governance/route.js";
 import { assertSigner } from "../../src/manage/send-direct.js";
 import type { SendArgs } from "../lib/allowlist-action.js";
 import { applyPlan } from "../lib/apply-plan.js";
@@ -12,6 +11,7 @@ import { connectSigner } from "../lib/connection.js";
 import { deployWith } from "../lib/deploy.js";
 import { runCommand } from "../lib/output.js";
 import { checkUpgrade, resolveCandidate, resolveReference, parseUpgradeOptions, withUpgradeReport, type UpgradeCheck } from "../lib/upgrade-check.js";
+import { parseRoute } from "../lib/route-args.js";
 
 interface Args extends SendArgs {
   app: string | undefined;

@@ -2,7 +2,6 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress, type Address, type Hex } from "viem";
 
 import { assertRouteSender } from "../../src/governance/route-authorization.js";
-import { parseRoute } from "../../src/governance/route.js";
 import { planUpgradeKms, readKmsImplementation } from "../../src/manage/kms-upgrade-plan.js";
 import { assertSigner } from "../../src/manage/send-direct.js";
 import { assertTarget } from "../../src/manage/targets.js";
@@ -13,6 +12,7 @@ import { connectSigner } from "../lib/connection.js";
 import { deployWith } from "../lib/deploy.js";
 import { runCommand } from "../lib/output.js";
 import { checkUpgrade, resolveCandidate, resolveReference, parseUpgradeOptions, withUpgradeReport, type UpgradeCheck } from "../lib/upgrade-check.js";
+import { parseRoute } from "../lib/route-args.js";
 
 interface Args extends SendArgs {
   kms: string | undefined;

@@ -5,6 +5,8 @@ import {
   APP_COMPOSE_SERIALIZATIONS,
   buildAppCompose,
   checkAppComposePolicy,
+  KMS_DISABLED_WARNING,
+  undeclaredEnvsWarning,
   hashAppComposeBytes,
   ComposePolicyError,
   KEY_PROVIDER_KINDS,
@@ -175,7 +177,13 @@ export async function writeBuiltOut(args: ComposeSourceArgs, sources: readonly C
 /** The policy report of a file source, with compose-library errors named by their flag. */
 export function checkPolicy(source: ComposeHashSource): ComposePolicyReport {
   try {
-    return checkAppComposePolicy(source.bytes!, source.source);
+    const report = checkAppComposePolicy(source.bytes!, source.source);
+    // The two warnings a build option fixes say which one.
+    const undeclared = report.undeclaredEnvs.length > 0 ? undeclaredEnvsWarning(report.undeclaredEnvs) : undefined;
+    const warnings = report.warnings.map((warning) =>
+      warning === KMS_DISABLED_WARNING ? `${warning} (build with --kms-enabled)` : warning === undeclared ? `${warning} (list them with --allowed-envs)` : warning,
+    );
+    return { ...report, warnings };
   } catch (error) {
     throw asFlagError(error, source.flag ?? "--app-compose");
   }
@@ -209,17 +217,6 @@ function parseBooleanText(value: string | undefined, flag: string): boolean | un
   return value === "true";
 }
 
-// The compose library names its own options ("dockerCompose: …"); the CLI user typed flags.
-const OPTION_FLAGS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^dockerCompose\b/, "--docker-compose"],
-  [/^name\b/, "--name"],
-  [/^allowedEnvs\b/, "--allowed-envs"],
-  [/^preLaunchScript\b/, "--pre-launch-script"],
-  [/^kmsEnabled and localKeyProviderEnabled\b/, "--kms-enabled and --local-key-provider"],
-  [/^keyProviderId\b/, "--key-provider-id"],
-  [/^keyProvider\b/, "--key-provider"],
-];
-
 /** Errors of the compose library that are about the user's file or flags (not the toolkit). */
 const COMPOSE_INPUT_CODES = new Set(["INVALID_INPUT", "COMPOSE_FILE_UNREADABLE", "INVALID_COMPOSE_YAML", "COMPOSE_NO_SERVICES", "INVALID_APP_COMPOSE"]);
 
@@ -230,8 +227,12 @@ const COMPOSE_INPUT_CODES = new Set(["INVALID_INPUT", "COMPOSE_FILE_UNREADABLE",
  */
 export function asFlagError(error: unknown, flag: string): unknown {
   if (!(error instanceof DstackGovernanceError) || !COMPOSE_INPUT_CODES.has(error.code)) return error;
-  const mapped = OPTION_FLAGS.find(([pattern]) => pattern.test(error.message));
-  const message =
-    mapped !== undefined ? error.message.replace(mapped[0], mapped[1]) : error.message.startsWith("--") ? error.message : `${flag}: ${error.message}`;
-  return new InvalidInputError(message, { ...(error.details === undefined ? {} : { details: error.details }), cause: error });
+  // An error about one of the compose options keeps it (the renderer names its flag);
+  // anything else is about the file or value read from `flag`.
+  const message = error.field !== undefined || error.message.startsWith("--") ? error.message : `${flag}: ${error.message}`;
+  return new InvalidInputError(message, {
+    ...(error.details === undefined ? {} : { details: error.details }),
+    ...(error.field === undefined ? {} : { field: error.field }),
+    cause: error,
+  });
 }

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { PublicClient } from "viem";
 
-import { parseRoute } from "../../src/governance/route.js";
+import { parseRoute } from "./route-args.js";
 import type { ChangePlan } from "../../src/manage/planned-call.js";
 import type { SendArgs } from "./allowlist-action.js";
 import { applyPlan } from "./apply-plan.js";

@@ -5,7 +5,7 @@ import { formatActions } from "../../src/governance/decode.js";
 import { decodeOperation } from "../../src/governance/operation-file.js";
 import { loadOperation } from "../../src/governance/operation-source.js";
 import { operationStatusLine } from "../../src/governance/report.js";
-import { parseRoute } from "../../src/governance/route.js";
+import { parseRoute } from "./route-args.js";
 import { assertDirectOrSafe, assertTimelockRole, planTimelockAction, type TimelockAction } from "../../src/governance/timelock-action.js";
 import { readOperationStatus } from "../../src/governance/timelock-state.js";
 import type { ChangePlan } from "../../src/manage/planned-call.js";
@@ -16,6 +16,7 @@ import { parseAddress } from "./args.js";
 import type { SendingDirectOrSafeArgs } from "./builders.js";
 import { connectSigner } from "./connection.js";
 import { runCommand } from "./output.js";
+import { operationSourceOf } from "./operation-args.js";
 
 export interface TimelockActionArgs extends SendingDirectOrSafeArgs {
   operation: string | undefined;
@@ -38,12 +39,12 @@ export async function runTimelockAction(args: TimelockActionArgs, hre: HardhatRu
     const id = args.id === undefined ? undefined : parseBytes32(args.id, "--id");
     if (args.fromBlock !== undefined && !/^\d+$/.test(args.fromBlock.trim())) throw new InvalidInputError(`--from-block: expected a block number, got ${JSON.stringify(args.fromBlock)}`);
     const { publicClient, signer, networkName } = await connectSigner(hre, args.from);
-    const loaded = await loadOperation(publicClient, {
+    const loaded = await loadOperation(publicClient, operationSourceOf({
       ...(args.operation === undefined ? {} : { operation: args.operation }),
       ...(timelock === undefined ? {} : { timelock }),
       ...(id === undefined ? {} : { id }),
       ...(args.fromBlock === undefined ? {} : { fromBlock: BigInt(args.fromBlock.trim()) }),
-    });
+    }));
     const decided = await planTimelockAction(publicClient, loaded, action);
     const op = loaded.operation;
     const shown = [

@@ -13,6 +13,7 @@ import { getAddress, type Address } from "viem";
 import { assertNameFree, deploymentsFile, readDeployments, recordDeployment, resolveContract, type DeploymentRecord } from "../../src/deployments/deployments-file.js";
 import { fileJournal, intentOf } from "../../src/deployments/tx-journal.js";
 import { InvalidInputError } from "../../src/util/errors.js";
+import { renderErrorMessage } from "../../tasks/lib/output.js";
 import { tempDir } from "../tasks/fixture.js";
 
 const A = getAddress("0x1111111111111111111111111111111111111111");
@@ -56,7 +57,10 @@ describe("deployments file and transaction journal", function () {
       const unknown = thrown(() => resolveContract("other", "--app", where));
       expect(unknown).to.be.instanceOf(InvalidInputError);
       expect(unknown.message).to.equal('--app: "other" is neither an address nor a deployment recorded on chain 11155111 (known: app-1, my-app, app-2)');
-      expect(thrown(() => assertNameFree(dir, 11155111, "my-app")).message).to.match(/^--save-as: my-app is already recorded on chain 11155111 /);
+      const taken = thrown(() => assertNameFree(dir, 11155111, "my-app"));
+      expect(taken.message).to.match(/^saveAs: my-app is already recorded on chain 11155111 /);
+      expect(taken).to.be.instanceOf(InvalidInputError);
+      expect(renderErrorMessage(taken as InvalidInputError)).to.match(/^--save-as: my-app is already recorded on chain 11155111 /);
       expect(() => assertNameFree(dir, 1, "my-app")).to.not.throw();
     } finally {
       cleanup();

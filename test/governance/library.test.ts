@@ -15,7 +15,7 @@ import { timelockControllerAbi } from "../../src/governance/abi/timelock-control
 import { decodeSafeTransaction } from "../../src/governance/decode.js";
 import { formatDuration, parseDuration } from "../../src/util/duration.js";
 import { decodeMultiSendCall, encodeMultiSendCall } from "../../src/governance/multisend.js";
-import { parseRoute } from "../../src/governance/route.js";
+import { parseRoute } from "../../tasks/lib/route-args.js";
 import { MULTI_SEND_CALL_ONLY_CODE_HASHES, SAFE_SINGLETON_CODE_HASHES } from "../../src/governance/safe-contracts.js";
 import { safeTransaction, safeTxHash } from "../../src/governance/safe-tx.js";
 import { packSignatures, recoverSafeSignature } from "../../src/governance/signatures.js";
