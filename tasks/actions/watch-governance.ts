@@ -101,6 +101,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
       let next =
         saved !== undefined
           ? BigInt(saved.nextBlock)
+          // biome-ignore lint/complexity/useMathMinMax: bigints; Math.min does not take them
           : givenFrom ?? (await Promise.all(contracts.map((c) => findDeploymentBlock(publicClient, c.address)))).reduce((a, b) => (a < b ? a : b)); // bigints: no Math.min
 
       let stop = false;
