@@ -38,6 +38,7 @@ export const tasks: TaskDefinition[] = [
     task(
       "compose-hash",
       example(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VARS}` is literal help text naming docker-compose variable syntax
         "Compute the compose hash of an app-compose.json, or build one from a docker-compose.yaml; warns about unpinned images, kms_enabled false and ${VARS} not in allowed_envs",
         "compose-hash --docker-compose docker-compose.yaml --kms-enabled --out app-compose.json --require-pinned",
       ),

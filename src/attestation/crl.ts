@@ -68,7 +68,7 @@ export function decodeCrl(der: Uint8Array): DecodedCrl {
  * `issuerLabel` only word the reason.
  */
 export function crlProblem(name: string, crlHex: string, issuerDer: Uint8Array, issuerLabel: string, nowSecs: number): string | undefined {
-  let crl;
+  let crl: ReturnType<typeof decodeCrl>;
   try {
     crl = decodeCrl(Buffer.from(crlHex, "hex"));
   } catch (error) {

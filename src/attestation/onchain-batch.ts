@@ -106,10 +106,14 @@ export class OnchainBatch {
       { batchSize: this.#batchSize },
     )
       .then(
-        (results) => waiting.forEach((w, i) => w.resolve(results[i]!)),
+        (results) => {
+          for (const [i, w] of waiting.entries()) w.resolve(results[i]!);
+        },
         // checkPreparedLinks turns RPC failures into `error` checks; anything else still
         // reaches each verification, which reports it as an error (fails closed).
-        (error: unknown) => waiting.forEach((w) => w.reject(error)),
+        (error: unknown) => {
+          for (const w of waiting) w.reject(error);
+        },
       )
       .finally(() => this.#markDone());
   }

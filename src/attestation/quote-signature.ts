@@ -208,7 +208,7 @@ export function verifyQuoteSignature(
   // dcap-qvl is given no collateral chain, so it verifies the quote's own (checked equal above).
   const { pck_certificate_chain: _checkedEqual, ...forDcap } = normalized;
 
-  let report;
+  let report: ReturnType<QuoteVerifier["verify"]>;
   try {
     report = QuoteVerifier.newWithRootCa(anchor.der).verify(parsed.raw, forDcap, nowSecs);
   } catch (error) {

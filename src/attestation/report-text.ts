@@ -22,6 +22,7 @@ const TITLES: Record<CheckId, string> = {
  * key-provider text, a verification service's status): raw, a line break or an escape
  * sequence there could forge "[OK]" lines or hide text in the terminal.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what this escapes before text reaches a terminal
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 function safe(text: string): string {

@@ -44,6 +44,7 @@ export interface ReadContractsOptions {
 export type ReadContractsResults<contracts extends readonly unknown[]> = MulticallResults<
   Narrow<contracts>,
   true,
+  // biome-ignore lint/complexity/noBannedTypes: viem's MulticallResults takes `{}` for "no extra properties" (it is intersected into each result)
   { error: CallRevertedError; extraProperties: {}; mutability: AbiStateMutability }
 >;
 

@@ -97,6 +97,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
 
 // POSIX "Name": what a shell, `env` and dstack's .env handling accept as a variable name.
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: detects control characters in order to refuse them
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**

@@ -51,11 +51,11 @@ export function unverifiedTextLines(heading: string, entries: readonly string[])
   if (entries.length === 0) return [];
   const width = FREE_TEXT_WIDTH - MARKER.length;
   const lines = [heading];
-  entries.forEach((entry, i) => {
+  for (const [i, entry] of entries.entries()) {
     const text = escapeTerminalText(entry).replace(/\s+/g, " ").trim();
     const chunks = wrapColumns(text, width - 4);
-    chunks.forEach((chunk, j) => lines.push(`${MARKER}${j === 0 ? `${String(i + 1).padStart(2)}. ` : "    "}${chunk}`));
-  });
+    for (const [j, chunk] of chunks.entries()) lines.push(`${MARKER}${j === 0 ? `${String(i + 1).padStart(2)}. ` : "    "}${chunk}`);
+  }
   return lines;
 }
 

@@ -119,7 +119,7 @@ function addStatic(parsed: ExternalTransaction, signer: Address, data: Hex, name
 
 /** Packed signatures (a service confirmation, protocol-kit's encodedSignatures): EOA entries take the stated owner or the address they recover to. */
 function addPacked(parsed: ExternalTransaction, packed: Hex, owner: Address | undefined, name: string): void {
-  let entries;
+  let entries: ReturnType<typeof unpackSignatures>;
   try {
     entries = unpackSignatures(packed, owner === undefined ? undefined : 1);
   } catch (error) {

@@ -124,7 +124,7 @@ export function serializeOperation(op: TimelockOperation): SerializedOperation {
  * undefined for other calldata.
  */
 export function scheduledOperation(timelock: Address, data: Hex): TimelockOperation | undefined {
-  let decoded;
+  let decoded: ReturnType<typeof decodeFunctionData<typeof timelockControllerAbi>>;
   try {
     decoded = decodeFunctionData({ abi: timelockControllerAbi, data });
   } catch {

@@ -238,9 +238,12 @@ function parseTarget(
     problem(where, message);
   };
 
-  const url = raw.url === undefined ? (fail([...base, "url"], "missing: the CVM's base URL"), undefined) : httpUrl(raw.url, [...base, "url"], fail);
+  let url: string | undefined;
+  if (raw.url === undefined) fail([...base, "url"], "missing: the CVM's base URL");
+  else url = httpUrl(raw.url, [...base, "url"], fail);
   let name: string | undefined;
   if (raw.name === undefined) name = url === undefined ? undefined : new URL(url).host;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: a name with a line break or escape sequence is refused
   else if (typeof raw.name !== "string" || raw.name.trim() === "" || /[\u0000-\u001f\u007f]/.test(raw.name)) {
     fail([...base, "name"], `expected a non-empty single-line string, got ${show(raw.name)}`);
   } else name = raw.name.trim();

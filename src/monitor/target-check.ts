@@ -115,7 +115,7 @@ export async function checkTarget(
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     ...options.verifyOverrides?.(target, bundle),
   };
-  let verdict;
+  let verdict: Awaited<ReturnType<typeof verifyAttestation>>["verdict"];
   try {
     ({ verdict } = await verifyAttestation(bundle, verifyOptions));
   } catch (error) {

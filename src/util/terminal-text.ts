@@ -4,6 +4,7 @@
  * sequences, carriage returns), line and paragraph separators and bidi controls could
  * rewrite or hide what a signer or operator reads, so they are shown escaped (`\u001b`).
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what this escapes before text reaches a terminal
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 // The same set without the ASCII controls JSON.stringify already escapes.

@@ -62,7 +62,8 @@ export async function watchGovernance(client: PublicClient, options: WatchGovern
   let next =
     saved !== undefined
       ? BigInt(saved.nextBlock)
-      : options.fromBlock ?? (await Promise.all(options.contracts.map((c) => findDeploymentBlock(client, c.address)))).reduce((a, b) => (a < b ? a : b));
+      : // biome-ignore lint/complexity/useMathMinMax: block numbers are bigints, which Math.min does not take
+        options.fromBlock ?? (await Promise.all(options.contracts.map((c) => findDeploymentBlock(client, c.address)))).reduce((a, b) => (a < b ? a : b));
 
   let total = 0;
   do {

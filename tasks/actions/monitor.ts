@@ -58,7 +58,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
         console.error("stopping after this round… (Ctrl-C again to quit now)");
       };
       process.on("SIGINT", onSigint);
-      let summary;
+      let summary: Awaited<ReturnType<typeof runMonitor>>;
       try {
         summary = await runMonitor(targets, {
           intervalMs: config.intervalMs,

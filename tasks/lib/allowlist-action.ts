@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { Address } from "viem";
 
-import { parseRoute, type RouteArgs } from "./route-args.js";
+import { parseRoute } from "./route-args.js";
 import { ALLOWLISTS, planAllowlistChange, readAllowlist, type AllowlistName } from "../../src/manage/allowlist-plan.js";
 import { InvalidInputError } from "../../src/util/errors.js";
 import type { Hex } from "../../src/util/hex.js";

@@ -341,7 +341,10 @@ describe("MRCONFIGID v2 and v3 end to end (signed synthetic attestations)", func
 
   it("v3: passes with the document in vm_config.mr_config or given as an option", async function () {
     let document = "";
-    const att = withMrConfigId((composeHash) => mrConfigIdV3((document = v3Document({ composeHash }))));
+    const att = withMrConfigId((composeHash) => {
+      document = v3Document({ composeHash });
+      return mrConfigIdV3(document);
+    });
     const inVmConfig = (await verifyAttestation({ ...att.bundle, vm_config: JSON.stringify({ mr_config: document }) }, offline(att))).verdict;
     expect(inVmConfig.ok, summary(inVmConfig)).to.equal(true);
     expect(check(inVmConfig, "mr-config-id").detail).to.include("MRCONFIGID = 03 || sha256(mr_config document)");
@@ -351,7 +354,10 @@ describe("MRCONFIGID v2 and v3 end to end (signed synthetic attestations)", func
 
   it("v3: fails without the document, with another document, or when the document disagrees with the event log", async function () {
     let document = "";
-    const att = withMrConfigId((composeHash) => mrConfigIdV3((document = v3Document({ composeHash }))));
+    const att = withMrConfigId((composeHash) => {
+      document = v3Document({ composeHash });
+      return mrConfigIdV3(document);
+    });
     const missing = (await verifyAttestation(att.bundle, offline(att))).verdict;
     expect(check(missing, "mr-config-id").status).to.equal("fail");
     expect(check(missing, "mr-config-id").detail).to.include("binds an mr_config document this attestation does not carry");

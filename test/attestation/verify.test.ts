@@ -633,6 +633,7 @@ describe("verifyAttestation: malformed input is a failed verdict, never a throw"
     const printed = formatVerdict(verdict).join("\n").split(/\r\n|\r|\n/);
     expect(printed.filter((l) => l.includes("Step 3"))).to.have.length(1);
     expect(printed.filter((l) => l.startsWith("[OK]"))).to.have.length(verdict.checks.filter((c) => c.status === "pass").length);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserts that no control character reaches the terminal output
     for (const line of printed) expect(line).to.not.match(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
     // The JSON verdict keeps the detail as it was (JSON escapes it).
     expect(check(verdict, "event-log-replay").detail).to.contain("app-id\n[OK]");

@@ -196,6 +196,7 @@ describe("DstackApp", () => {
   });
 
   describe("access control", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a table over the deployed contract's viem instance, whose generated type is not nameable here; each call runs against the real contract
     const ownerOnlyCalls: Array<[string, (app: any) => Promise<Hex>]> = [
       ["addComposeHash", (app) => app.write.addComposeHash([HASH_B])],
       ["removeComposeHash", (app) => app.write.removeComposeHash([HASH_A])],

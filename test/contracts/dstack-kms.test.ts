@@ -55,11 +55,13 @@ describe("DstackKms", () => {
       ["KmsDeviceAdded", "KmsDeviceRemoved", "kms-device", DEVICE, (v) => kms.write.addKmsDevice([v]), (v) => kms.write.removeKmsDevice([v]), (v) => kms.read.kmsAllowedDeviceIds([v])],
     ];
     for (const [addedEvent, removedEvent, policyName, value, add, remove, read] of pairs) {
+      // biome-ignore lint/suspicious/noExplicitAny: the event name comes from the table above (a string), emitWithArgs wants the ABI's literal union
       await viem.assertions.emitWithArgs(add(value), kms, addedEvent as any, [value]);
       expect(await read(value), policyName).to.equal(true);
       await viem.assertions.emitWithArgs(remove(value), kms, "PolicyChanged", [actor, policy(policyName), value, false]);
       expect(await read(value), policyName).to.equal(false);
       await add(value);
+      // biome-ignore lint/suspicious/noExplicitAny: the event name comes from the table above (a string), emitWithArgs wants the ABI's literal union
       await viem.assertions.emitWithArgs(remove(value), kms, removedEvent as any, [value]);
     }
   });
@@ -182,6 +184,7 @@ describe("DstackKms", () => {
   });
 
   describe("access control", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a table over the deployed contract's viem instance, whose generated type is not nameable here; each call runs against the real contract
     const calls: Array<[string, (kms: any) => Promise<Hex>]> = [
       ["addOsImageHash", (kms) => kms.write.addOsImageHash([OS_IMAGE])],
       ["removeOsImageHash", (kms) => kms.write.removeOsImageHash([OS_IMAGE])],

@@ -39,7 +39,7 @@ interface Step {
 }
 
 /** Every step of a workflow's jobs, or of a composite action. */
-function stepsOf(document: any): Step[] {
+function stepsOf(document: { runs?: { using?: string; steps?: Step[] }; jobs?: Record<string, { steps: Step[] }> }): Step[] {
   if (document.runs?.using === "composite") return document.runs.steps as Step[];
   return Object.values(document.jobs as Record<string, { steps: Step[] }>).flatMap((job) => job.steps);
 }
@@ -84,12 +84,17 @@ function taskInvocation(argv: string[], env: Record<string, string> = {}): { nam
     const flag = rest[i]!;
     expect(flag, `${name}: expected an option, got ${flag}`).to.match(/^--[a-z][a-z0-9-]*$/);
     if (flag === "--network") {
-      network = value(rest[(i += 1)], flag);
+      i += 1;
+      network = value(rest[i], flag);
       continue;
     }
     const definition = task.options.get(camel(flag));
     expect(definition, `npx hardhat ${name} has no option ${flag}`).to.not.equal(undefined);
-    options[camel(flag)] = definition!.type === ArgumentType.FLAG ? true : value(rest[(i += 1)], flag);
+    if (definition!.type === ArgumentType.FLAG) options[camel(flag)] = true;
+    else {
+      i += 1;
+      options[camel(flag)] = value(rest[i], flag);
+    }
   }
   return { name: name!, options, ...(network === undefined ? {} : { network }) };
 }

@@ -116,6 +116,7 @@ describe("Sepolia fork: governance tasks on the recorded chain", function () {
     }
     const attested = scenario.apps.attested;
     const verify = () => runTask(runtime, "verify-attestation", { bundle: TDX_LITE_FIXTURE, skipQuoteSignature: true, kms: scenario.kms.address, json: true });
+    // biome-ignore lint/suspicious/noExplicitAny: parsed JSON output of the code under test, navigated freely by the assertions (a wrong shape fails them)
     const statusOf = (run: { json: any }, id: string) => (run.json.checks as Array<{ id: string; status: string; detail: string }>).find((c) => c.id === id);
 
     const before = await verify();

@@ -11,6 +11,7 @@ import { scenario, snapshotJson } from "./support.js";
 
 async function rpc(url: string, method: string, params: unknown[]) {
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON output of the code under test, navigated freely by the assertions (a wrong shape fails them)
   return (await response.json()) as { result?: any; error?: { code: number; message: string } };
 }
 

@@ -76,6 +76,7 @@ export interface TaskRun {
   exitCode: number | undefined;
   stdout: string;
   stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON output of the code under test, navigated freely by the assertions (a wrong shape fails them)
   json: any;
 }
 

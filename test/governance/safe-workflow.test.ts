@@ -205,6 +205,7 @@ describe("governance: a 2-of-3 Safe manages an app", function () {
     writeProposal(file, { ...readProposal(file), summaries: [forged] });
     const shown = await run("safe-sign", { proposal: file, from: accounts[1], dryRun: true });
     expect(shown.exitCode, shown.stderr).to.equal(0);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserts that no control character reaches the terminal output
     expect(shown.stdout).to.not.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
     expect(shown.stdout).to.include("  ┆  1. \\u001b[1A\\u001b[2K1. allow compose hash 0xgood\\u000d\\u202eevil");
     expect(shown.stdout).to.include(`1. allow compose hash ${hash} on app ${app}`);

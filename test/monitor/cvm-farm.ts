@@ -156,11 +156,13 @@ export async function closedPort(): Promise<number> {
 /** A webhook receiver on loopback: records every POSTed JSON body; can fail the next N posts. */
 export async function startWebhookReceiver(): Promise<{
   url: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the webhook's POSTed JSON bodies, navigated freely by the assertions (a wrong shape fails them)
   bodies: any[];
   attempts: number;
   failNext(count: number, status?: number): void;
   close(): Promise<void>;
 }> {
+  // biome-ignore lint/suspicious/noExplicitAny: the webhook's POSTed JSON bodies, navigated freely by the assertions (a wrong shape fails them)
   const bodies: any[] = [];
   let failures = 0;
   let status = 500;

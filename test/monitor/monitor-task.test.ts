@@ -81,6 +81,7 @@ const readLines = (file: string) => readFileSync(file, "utf8").trim().split("\n"
 const run = (options: Record<string, TaskOptionValue>): Promise<TaskRun> => runTask(hre, "monitor", options);
 
 /** `--json` prints JSON lines (not one document): captured here rather than by run-task's parser. */
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON output of the code under test, navigated freely by the assertions (a wrong shape fails them)
 async function runJsonLines(options: Record<string, TaskOptionValue>): Promise<{ exitCode: number | undefined; lines: any[] }> {
   const task = hre.tasks.getTask("monitor");
   const args: Record<string, TaskOptionValue> = {};

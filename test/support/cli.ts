@@ -98,6 +98,7 @@ export function cliRunner(): CliRunner {
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON output of the code under test, navigated freely by the assertions (a wrong shape fails them)
 export function parseJson(result: { code: number | null; stdout: string; stderr: string }): any {
   try {
     return JSON.parse(result.stdout);
@@ -118,6 +119,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** One JSON-RPC call with plain fetch (independent of the code under test). */
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON output of the code under test, navigated freely by the assertions (a wrong shape fails them)
 export async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
   const response = await fetch(url, {
     method: "POST",

@@ -59,34 +59,44 @@ function send(res: ServerResponse, status: number, body: string | Buffer, header
 function respond(pccs: FakePccs, options: FakePccsOptions, req: IncomingMessage, res: ServerResponse): void {
   const content = pccs.content;
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
-  if (content === undefined) return send(res, 503, "no content configured");
+  if (content === undefined) {
+    send(res, 503, "no content configured");
+    return;
+  }
   const { collateral } = content;
-  if (url.pathname === "/crl/root.der") return send(res, 200, Buffer.from(collateral.root_ca_crl, "hex"));
+  if (url.pathname === "/crl/root.der") {
+    send(res, 200, Buffer.from(collateral.root_ca_crl, "hex"));
+    return;
+  }
   const match = /\/(sgx|tdx)\/certification\/v4\/(.+)$/.exec(url.pathname);
   const [, tee, resource] = match ?? [];
   const query = url.searchParams;
 
   if (tee === "sgx" && resource === "pckcrl" && query.get("ca") === content.ca && query.get("encoding") === "der") {
-    return send(res, 200, Buffer.from(collateral.pck_crl, "hex"), {
+    send(res, 200, Buffer.from(collateral.pck_crl, "hex"), {
       "content-type": "application/pkix-crl",
       "SGX-PCK-CRL-Issuer-Chain": encodeURIComponent(collateral.pck_crl_issuer_chain),
     });
+    return;
   }
   if (tee === "sgx" && resource === "rootcacrl" && !options.noRootCaCrlEndpoint) {
-    return send(res, 200, collateral.root_ca_crl, { "content-type": "text/plain" });
+    send(res, 200, collateral.root_ca_crl, { "content-type": "text/plain" });
+    return;
   }
   if (tee === content.tee && resource === "tcb" && query.get("fmspc")?.toUpperCase() === content.fmspc) {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (!options.omitTcbIssuerChain) headers["TCB-Info-Issuer-Chain"] = encodeURIComponent(collateral.tcb_info_issuer_chain);
-    return send(res, 200, `{"tcbInfo":${collateral.tcb_info},"signature":"${collateral.tcb_info_signature}"}`, headers);
+    send(res, 200, `{"tcbInfo":${collateral.tcb_info},"signature":"${collateral.tcb_info_signature}"}`, headers);
+    return;
   }
   if (tee === content.tee && resource === "qe/identity") {
-    return send(res, 200, `{"enclaveIdentity":${collateral.qe_identity},"signature":"${collateral.qe_identity_signature}"}`, {
+    send(res, 200, `{"enclaveIdentity":${collateral.qe_identity},"signature":"${collateral.qe_identity_signature}"}`, {
       "content-type": "application/json",
       "SGX-Enclave-Identity-Issuer-Chain": encodeURIComponent(collateral.qe_identity_issuer_chain),
     });
+    return;
   }
-  return send(res, 404, "not found");
+  send(res, 404, "not found");
 }
 
 /** Starts the server on an ephemeral loopback port. */

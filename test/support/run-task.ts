@@ -21,6 +21,7 @@ export interface TaskRun {
   stdout: string;
   stderr: string;
   /** stdout parsed as one JSON document (or, for streaming tasks, an array of its JSON lines), when the run had `json: true`. */
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON output of the code under test, navigated freely by the assertions (a wrong shape fails them)
   json: any;
 }
 

@@ -362,7 +362,11 @@ describe("tasks: list-compose-hashes", function () {
     expected[H0] = [{ action: "added", blockNumber: deployBlock, transactionHash: (await publicClient.getBlock({ blockNumber: deployBlock })).transactions[0]! }];
     const record = async (action: "added" | "removed", hashes: Hex[], send: () => Promise<Hex>) => {
       const receipt = await publicClient.waitForTransactionReceipt({ hash: await send() });
-      for (const hash of hashes) (expected[hash] ??= []).push({ action, blockNumber: receipt.blockNumber, transactionHash: receipt.transactionHash });
+      for (const hash of hashes) {
+        const events = expected[hash] ?? [];
+        events.push({ action, blockNumber: receipt.blockNumber, transactionHash: receipt.transactionHash });
+        expected[hash] = events;
+      }
     };
     for (let i = 0; i < 5; i += 1) await connection.provider.request({ method: "evm_mine" });
     await record("added", [H1, H2], () => deployed.app.write.addComposeHashes([[H1, H2]]));

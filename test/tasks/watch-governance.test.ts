@@ -10,6 +10,7 @@ const H2 = bytes32("watch-later");
 const IMAGE = bytes32("watch-os-image");
 
 /** The task's --json output: one JSON line per event, then a summary line. */
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON output of the code under test, navigated freely by the assertions (a wrong shape fails them)
 function lines(stdout: string): any[] {
   return stdout
     .split("\n")
@@ -52,6 +53,7 @@ describe("watch-governance", function () {
     const head = await (await chain()).publicClient.getBlockNumber({ cacheTime: 0 });
     expect(summary.summary.nextBlock).to.equal((head + 1n).toString());
 
+    // biome-ignore lint/suspicious/noExplicitAny: parsed JSON output of the code under test, navigated freely by the assertions (a wrong shape fails them)
     const find = (event: string, predicate: (e: any) => boolean = () => true) => parsed.filter((e) => e.event === event && predicate(e));
     const added = find("ComposeHashAdded", (e) => e.args.composeHash === H1);
     expect(added).to.have.length(1);

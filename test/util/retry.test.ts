@@ -16,7 +16,10 @@ describe("util: retry", function () {
         if (n < 3) throw new Transient(`failure ${n}`);
         return "ok";
       },
-      { retries: 5, delayMs: (n) => (delays.push(n), 1), onRetry: (error, n) => told.push([(error as Error).message, n]) },
+      { retries: 5, delayMs: (n) => {
+          delays.push(n);
+          return 1;
+        }, onRetry: (error, n) => told.push([(error as Error).message, n]) },
     );
     expect(value).to.equal("ok");
     expect(seen).to.deep.equal([1, 2, 3]);
