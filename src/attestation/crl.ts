@@ -3,12 +3,15 @@
  * itself (signed by its issuer, current at the verification time). dcap-qvl 0.3.9
  * neither verifies CRL signatures nor their validity, so a stale, forged or garbled CRL
  * could otherwise hide a revocation.
+ *
+ * The reader is a minimal strict-DER walk over the five elements the check needs, not
+ * an ASN.1 library: @peculiar/asn1-x509 (tried) maps every revoked entry into objects
+ * and took 4.2 ms for Intel's 2.6 KB PCK CRL, doubling a whole quote verification
+ * (bench-verify (a): 2.2x the bare dcap-qvl verify instead of 1.1-1.3x), while the trust
+ * decision rests on the issuer's signature over the exact TBSCertList bytes, which this
+ * reader hands over untouched (node:crypto verifies it).
  */
 import { verify as verifySignature, X509Certificate } from "node:crypto";
-
-import { AsnParser } from "@peculiar/asn1-schema";
-import { CertificateList, type AlgorithmIdentifier } from "@peculiar/asn1-x509";
-import * as asn1js from "asn1js";
 
 import { describeError } from "../util/errors.js";
 
@@ -21,44 +24,90 @@ export interface DecodedCrl {
   nextUpdate: Date;
 }
 
-/** ecdsa-with-SHA256 (RFC 5758): Intel's PCS signs its CRLs with it, without parameters. */
-const ECDSA_WITH_SHA256 = "1.2.840.10045.4.3.2";
-
-function isEcdsaWithSha256(algorithm: AlgorithmIdentifier): boolean {
-  return algorithm.algorithm === ECDSA_WITH_SHA256 && (algorithm.parameters === undefined || algorithm.parameters === null);
+interface DerElement {
+  tag: number;
+  contentStart: number;
+  end: number;
 }
 
-/**
- * Decodes the parts of an ECDSA-SHA256 X.509 CRL (RFC 5280 CertificateList) needed to
- * check it. ASN.1 parsing is `@peculiar/asn1-x509`'s; the signed TBSCertList is kept as
- * the exact bytes received, since re-encoding could differ from what the issuer signed.
- */
-export function decodeCrl(der: Uint8Array): DecodedCrl {
-  const bytes = Uint8Array.from(der); // a copy on its own ArrayBuffer
-  const parsed = asn1js.fromBER(bytes.buffer);
-  if (parsed.offset === -1 || parsed.result.error) throw new Error(`not DER: ${parsed.result.error || "undecodable"}`);
-  if (parsed.offset !== bytes.length) throw new Error("trailing bytes after CertificateList");
-  let crl: CertificateList;
-  try {
-    crl = AsnParser.fromASN(parsed.result, CertificateList);
-  } catch (error) {
-    throw new Error(`not an X.509 CertificateList: ${describeError(error)}`);
+function readDer(bytes: Uint8Array, offset: number, limit: number): DerElement {
+  const tag = bytes[offset];
+  const first = bytes[offset + 1];
+  if (tag === undefined || first === undefined || offset + 2 > limit) throw new Error(`truncated DER at byte ${offset}`);
+  if ((tag & 0x1f) === 0x1f) throw new Error(`unsupported multi-byte DER tag at byte ${offset}`);
+  let length = first;
+  let contentStart = offset + 2;
+  if (first >= 0x80) {
+    const count = first & 0x7f;
+    if (count === 0 || count > 4) throw new Error(`unsupported DER length at byte ${offset}`);
+    length = 0;
+    for (let i = 0; i < count; i++) {
+      const b = bytes[contentStart + i];
+      if (b === undefined) throw new Error(`truncated DER length at byte ${offset}`);
+      length = length * 256 + b;
+    }
+    contentStart += count;
   }
-  const outer = parsed.result as asn1js.Sequence;
-  if (outer.valueBlock.value.length !== 3) throw new Error("trailing fields in CertificateList");
-  if (!isEcdsaWithSha256(crl.signatureAlgorithm)) throw new Error("CRL is not signed with ecdsa-with-SHA256");
-  if (!isEcdsaWithSha256(crl.tbsCertList.signature)) throw new Error("CRL signature algorithms disagree");
-  const signatureValue = outer.valueBlock.value[2] as asn1js.BitString;
-  if (signatureValue.valueBlock.unusedBits !== 0) throw new Error("CRL signature BIT STRING has unused bits");
-  const tbs = crl.tbsCertListRaw;
-  if (tbs === undefined) throw new Error("CRL has no TBSCertList");
-  const { thisUpdate, nextUpdate } = crl.tbsCertList;
-  if (nextUpdate === undefined) throw new Error("CRL has no nextUpdate");
+  const end = contentStart + length;
+  if (end > limit) throw new Error(`DER element at byte ${offset} overruns its container`);
+  return { tag, contentStart, end };
+}
+
+function expectTag(element: DerElement, tag: number, what: string): DerElement {
+  if (element.tag !== tag) throw new Error(`${what}: expected DER tag 0x${tag.toString(16)}, got 0x${element.tag.toString(16)}`);
+  return element;
+}
+
+function derTime(bytes: Uint8Array, element: DerElement): Date {
+  const text = Buffer.from(bytes.subarray(element.contentStart, element.end)).toString("latin1");
+  const match =
+    element.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+      : element.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+        : null;
+  if (!match) throw new Error(`unsupported CRL time ${JSON.stringify(text)}`);
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
+  // RFC 5280: UTCTime years 50..99 are 19xx, 00..49 are 20xx.
+  const year = element.tag === 0x17 ? (y >= 50 ? 1900 + y : 2000 + y) : y;
+  return new Date(Date.UTC(year, mo - 1, d, h, mi, s));
+}
+
+const ECDSA_WITH_SHA256_ALGORITHM = Buffer.from("300a06082a8648ce3d040302", "hex");
+
+/** Decodes the parts of an ECDSA-SHA256 X.509 CRL needed to check it. */
+export function decodeCrl(der: Uint8Array): DecodedCrl {
+  const outer = expectTag(readDer(der, 0, der.length), 0x30, "CertificateList");
+  if (outer.end !== der.length) throw new Error("trailing bytes after CertificateList");
+  const tbsStart = outer.contentStart;
+  const tbs = expectTag(readDer(der, tbsStart, outer.end), 0x30, "TBSCertList");
+  const algorithm = expectTag(readDer(der, tbs.end, outer.end), 0x30, "signatureAlgorithm");
+  const signature = expectTag(readDer(der, algorithm.end, outer.end), 0x03, "signatureValue");
+  if (signature.end !== outer.end) throw new Error("trailing fields in CertificateList");
+  const algorithmBytes = der.subarray(tbs.end, algorithm.end);
+  if (!Buffer.from(algorithmBytes).equals(ECDSA_WITH_SHA256_ALGORITHM)) {
+    throw new Error("CRL is not signed with ecdsa-with-SHA256");
+  }
+  if (der[signature.contentStart] !== 0) throw new Error("CRL signature BIT STRING has unused bits");
+
+  let cursor = tbs.contentStart;
+  let element = readDer(der, cursor, tbs.end);
+  if (element.tag === 0x02) element = readDer(der, (cursor = element.end), tbs.end); // version
+  const innerAlgorithm = expectTag(element, 0x30, "TBSCertList.signature");
+  if (!Buffer.from(der.subarray(cursor, innerAlgorithm.end)).equals(ECDSA_WITH_SHA256_ALGORITHM)) {
+    throw new Error("CRL signature algorithms disagree");
+  }
+  const issuer = expectTag(readDer(der, innerAlgorithm.end, tbs.end), 0x30, "TBSCertList.issuer");
+  const thisUpdate = readDer(der, issuer.end, tbs.end);
+  if (thisUpdate.end >= tbs.end) throw new Error("CRL has no nextUpdate");
+  const nextUpdate = readDer(der, thisUpdate.end, tbs.end);
+  if (nextUpdate.tag !== 0x17 && nextUpdate.tag !== 0x18) throw new Error("CRL has no nextUpdate");
+
   return {
-    tbs: new Uint8Array(tbs),
-    signature: new Uint8Array(crl.signature),
-    thisUpdate: thisUpdate.getTime(),
-    nextUpdate: nextUpdate.getTime(),
+    tbs: der.subarray(tbsStart, tbs.end),
+    signature: der.subarray(signature.contentStart + 1, signature.end),
+    thisUpdate: derTime(der, thisUpdate),
+    nextUpdate: derTime(der, nextUpdate),
   };
 }
 
