@@ -92,7 +92,11 @@ export function decodeCrl(der: Uint8Array): DecodedCrl {
 
   let cursor = tbs.contentStart;
   let element = readDer(der, cursor, tbs.end);
-  if (element.tag === 0x02) element = readDer(der, (cursor = element.end), tbs.end); // version
+  if (element.tag === 0x02) {
+    // version
+    cursor = element.end;
+    element = readDer(der, cursor, tbs.end);
+  }
   const innerAlgorithm = expectTag(element, 0x30, "TBSCertList.signature");
   if (!Buffer.from(der.subarray(cursor, innerAlgorithm.end)).equals(ECDSA_WITH_SHA256_ALGORITHM)) {
     throw new Error("CRL signature algorithms disagree");
