@@ -35,6 +35,21 @@ export function proposalLines(
   ];
 }
 
+/**
+ * The `--json` fields both safe-sign and safe-execute report about a checked proposal:
+ * what it does and what the chain adds, from the same decode the text lines show.
+ */
+export function proposalData(proposal: SafeProposal, checked: { safe: Pick<SafeInfo, "address">; gasRefund?: GasRefund; notes: readonly string[] }) {
+  return {
+    safe: checked.safe.address,
+    nonce: proposal.nonce,
+    safeTxHash: proposal.safeTxHash,
+    actions: proposal.actions,
+    notes: checked.notes,
+    ...(checked.gasRefund === undefined ? {} : { gasRefund: checked.gasRefund }),
+  };
+}
+
 /** The last lines of a proposal: one line per decoded action, and how many warnings to read. */
 export function recapLines(actions: readonly DecodedAction[], gasRefund: boolean, notes: number): string[] {
   const control = actions.filter((action) => action.authority !== undefined).length;

@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress } from "viem";
 
 import { proposalOperationId, proposalTransaction, readProposalFile, scheduledOperationOf } from "../../src/governance/proposal.js";
-import { operationStatusLine, proposalLines, signatureLines } from "../../src/governance/report.js";
+import { operationStatusLine, proposalData, proposalLines, signatureLines } from "../../src/governance/report.js";
 import { assertThreshold, countedSigners, executeProposal, simulateExecution } from "../../src/governance/safe-execute.js";
 import { signatureStatusLines } from "../../src/governance/signature-check.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
@@ -36,16 +36,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     assertThreshold(checked, where);
     const signers = countedSigners(checked);
     const shown = [...proposalLines(proposal, checked.safe, checked), ...signatureLines(signers, checked.safe.threshold, checked.missing), ...signatureStatusLines(checked)];
-    const base = {
-      safe: checked.safe.address,
-      nonce: proposal.nonce,
-      safeTxHash: proposal.safeTxHash,
-      actions: proposal.actions,
-      notes: checked.notes,
-      ...(checked.gasRefund === undefined ? {} : { gasRefund: checked.gasRefund }),
-      signatures: signers,
-      approvedOnChain: checked.approvals,
-    };
+    const base = { ...proposalData(proposal, checked), signatures: signers, approvedOnChain: checked.approvals };
     if (args.dryRun) {
       const { gas } = await simulateExecution(publicClient, getAddress(signer.account.address), proposal, checked);
       return {

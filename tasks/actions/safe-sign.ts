@@ -4,7 +4,7 @@ import { getAddress } from "viem";
 import { writeTextFile } from "../../src/util/files.js";
 import { readProposalFile, serializeProposal, type SafeProposal } from "../../src/governance/proposal.js";
 import type { OwnerSignature } from "../../src/governance/signatures.js";
-import { proposalLines, signatureLines } from "../../src/governance/report.js";
+import { proposalData, proposalLines, signatureLines } from "../../src/governance/report.js";
 import { checkProposal } from "../../src/governance/safe-proposal-check.js";
 import { ownerSafesOf, readOwnerSafe, signAsOwnerSafe } from "../../src/governance/nested-signing.js";
 import { assertSafeOwner, signProposal } from "../../src/governance/safe-route.js";
@@ -48,16 +48,7 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment): Prom
     const checked = await checkProposal(publicClient, proposal, where, "sign", { allowGasRefund: args.allowGasRefund === true });
     const me = getAddress(signer.account.address);
     const shown = proposalLines(proposal, checked.safe, checked);
-    const base = {
-      safe: checked.safe.address,
-      nonce: proposal.nonce,
-      safeTxHash: proposal.safeTxHash,
-      actions: proposal.actions,
-      notes: checked.notes,
-      ...(checked.gasRefund === undefined ? {} : { gasRefund: checked.gasRefund }),
-      summaries: proposal.summaries,
-      threshold: checked.safe.threshold,
-    };
+    const base = { ...proposalData(proposal, checked), summaries: proposal.summaries, threshold: checked.safe.threshold };
     const signers = countedSigners(checked);
     const signerFor = ownerSafe ?? me;
     const extra = signatureStatusLines(checked);
