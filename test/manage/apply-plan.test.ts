@@ -15,6 +15,7 @@ import { InvalidInputError } from "../../src/util/errors.js";
 import { renderErrorMessage } from "../../tasks/lib/output.js";
 import { ownChain } from "../support/own-chain.js";
 import { bytes32, hre } from "../tasks/fixture.js";
+import { caught } from "../support/rejection.js";
 
 const H1 = bytes32("manage:h1");
 const H2 = bytes32("manage:h2");
@@ -30,15 +31,6 @@ async function expectNothingSent(mark: Awaited<ReturnType<typeof chainMark>>): P
 async function allowed(app: Address, hash: Hex): Promise<boolean> {
   const { publicClient } = chain;
   return (await publicClient.readContract({ address: app, abi: dstackAppAbi, functionName: "allowedComposeHashes", args: [hash] })) as boolean;
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("manage library: plans applied without tasks", function () {

@@ -13,21 +13,13 @@ import { governanceEventRecord, watchGovernance } from "../../src/watch/watch.js
 import { InvalidInputError } from "../../src/util/errors.js";
 import { ownChain } from "../support/own-chain.js";
 import { bytes32, tempDir } from "../tasks/fixture.js";
+import { caught } from "../support/rejection.js";
 
 const chain = await ownChain();
 
 const H0 = bytes32("watch:h0");
 const H1 = bytes32("watch:h1");
 const H2 = bytes32("watch:h2");
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("watch library: governance events without tasks", function () {
   let publicClient: PublicClient;
